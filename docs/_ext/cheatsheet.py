@@ -624,6 +624,7 @@ def write_results_json(app, exception):
     data = [{k: r.get(k) for k in keep} | {"metrics": [{k: m.get(k) for k in mkeys}
                                                         for m in r["metrics"]]} for r in recs]
     (out / "results.json").write_text(json.dumps(data, indent=1))
+    (out / ".nojekyll").touch()  # static hosts that run Jekyll would hide _static/ otherwise
     copy_mathjax(out)
 
 
