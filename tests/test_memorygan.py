@@ -1,0 +1,54 @@
+import torch
+
+from memorygan import Memory, MemoryGAN, train, grid_of_gaussians
+
+
+def test_shapes():
+    model = MemoryGAN(hidden=16, n_slots=32, key_dim=8)
+    x, keys = model.generate(5)
+    assert x.shape == (5, 2) and keys.shape == (5, 8)
+    q = model.query(x)
+    assert torch.allclose(q.norm(dim=1), torch.ones(5))
+    log_d, log_1md = model.memory.log_d(q)
+    assert log_d.shape == (5,)
+
+
+def test_memory_update_keeps_keys_unit_norm():
+    torch.manual_seed(0)
+    mem = Memory(n_slots=16, dim=4)
+    for _ in range(20):
+        q = torch.nn.functional.normalize(torch.randn(12, 4), dim=1)
+        mem.update(q, (torch.rand(12) > 0.5).float())
+        assert torch.allclose(mem.keys.norm(dim=1), torch.ones(16), atol=1e-5)
+    assert (mem.counts > 0).all()
+
+
+def test_log_d_is_the_posterior_weighted_value():
+    torch.manual_seed(0)
+    mem = Memory(n_slots=16, dim=4)
+    mem.counts.uniform_(0.5, 3)
+    q = torch.nn.functional.normalize(torch.randn(7, 4), dim=1)
+    log_d, log_1md = mem.log_d(q)
+    d = mem.posterior(q) @ mem.values            # D(x) = sum_i p(c=i|x) v_i
+    assert torch.allclose(log_d.exp(), d, atol=1e-6)
+    assert torch.allclose(log_1md.exp(), 1 - d, atol=1e-6)
+
+
+def test_hit_moves_key_towards_query_and_miss_overwrites_oldest():
+    mem = Memory(n_slots=4, dim=2)
+    mem.keys.copy_(torch.tensor([[1., 0], [0, 1], [-1, 0], [0, -1]]))
+    mem.values.copy_(torch.tensor([1., 1, 0, 0]))
+    mem.ages.copy_(torch.tensor([0., 0, 5, 1]))
+    q = torch.nn.functional.normalize(torch.tensor([[1., 0.2]]), dim=1)
+    mem.update(q, torch.tensor([1.]))                       # nearest slot 0 is real: a hit
+    assert mem.keys[0, 1] > 0 and mem.ages[0] == 0
+    mem.update(torch.tensor([[0., 1.]]), torch.tensor([0.]))  # nearest slot 1 is real: a miss
+    assert torch.allclose(mem.keys[2], torch.tensor([0., 1.])) and mem.values[2] == 0
+
+
+def test_train_learns():
+    torch.manual_seed(0)
+    x, _ = grid_of_gaussians(512)
+    model = MemoryGAN(hidden=32, n_slots=128)
+    hist = train(model, x, steps=60, batch_size=32)
+    assert sum(hist["d"][-10:]) < sum(hist["d"][:10])
