@@ -38,6 +38,7 @@ html_theme = "furo"
 html_title = "DL architectures cheatsheet"
 html_static_path = ["docs/_static"]
 html_css_files = ["cheatsheet.css"]
+html_favicon = "docs/_static/favicon.svg"
 html_theme_options = {
     "sidebar_hide_name": False,
     "navigation_with_keys": True,

@@ -68,10 +68,16 @@ def pages(html):
 def visit(page, url):
     """Load a page, collect console errors and failed requests, wait for every image."""
     errors = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("console", lambda m: errors.append(f"{m.text} [{m.location.get('url')}]")
+            if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("requestfailed", lambda r: errors.append(f"request failed: {r.url}"))
-    page.goto(url, wait_until="load")
+    # a request cut off by leaving the previous page (net::ERR_ABORTED) is not a failure of the
+    # site; a missing file shows up as an HTTP error below
+    page.on("requestfailed", lambda r: None if "ERR_ABORTED" in (r.failure or "") else
+            errors.append(f"request failed: {r.url} ({r.failure})"))
+    page.on("response", lambda r: errors.append(f"HTTP {r.status}: {r.url}")
+            if r.status >= 400 else None)
+    page.goto(url, wait_until="networkidle")
     page.evaluate("""async () => {
         for (const img of document.images) { img.loading = 'eager'; }
         await Promise.all(Array.from(document.images).map(img => img.complete ? null :

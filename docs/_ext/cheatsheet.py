@@ -447,9 +447,9 @@ class ResultsTable(Directive):
 
     def run(self):
         recs = load_records()
-        rows = [".. list-table::", "   :header-rows: 1", "   :class: results-table", "",
+        rows = [".. list-table::", "   :header-rows: 1", "   :class: results-table results-all", "   :widths: 16 24 10 10 18 9 13", "",
                 "   * - architecture", "     - metric", "     - value", "     - target",
-                "     - baseline", "     - result", "     - seconds", "     - device"]
+                "     - baseline", "     - result", "     - seconds"]
         missing = []
         for name, rec in recs.items():
             if rec is None:
@@ -463,9 +463,8 @@ class ResultsTable(Directive):
                 rows += [f"   * - {':ref:`' + rec['title'] + ' <arch-' + name + '>`' if first else ''}",
                          f"     - ``{m['name']}``", f"     - {fmt(m['value'], m.get('fmt'))}",
                          f"     - {target_text(m)}", f"     - {base}", f"     - {verdict(m)}",
-                         f"     - {rec['seconds']:.0f}" if first else "     -",
-                         f"     - {rec['device']}" if first else "     -"]
-        text = "\n".join(rows) if len(rows) > 12 else ".. note::\n\n   No example has run yet."
+                         f"     - {rec['seconds']:.0f} ({rec['device']})" if first else "     -"]
+        text = "\n".join(rows) if len(rows) > 11 else ".. note::\n\n   No example has run yet."
         if missing:
             text += ("\n\n.. note::\n\n   Not run in this build tree yet: "
                      + ", ".join(f"``{m}``" for m in missing) + ".")
@@ -508,22 +507,28 @@ def draw_results(recs, targets_svg, seconds_svg):
             r = m["value"] / m["target"] if m.get("higher_is_better", True) else m["target"] / m["value"]
             items.append((f"{rec['title']}: {m['name']}", r, m))
     if items:
-        fig, ax = plt.subplots(figsize=(8, 0.32 * len(items) + 1.2))
+        cap = 2.0  # bars beyond twice the target are drawn to the edge; the label says the value
+        fig, ax = plt.subplots(figsize=(10, 0.3 * len(items) + 1.3))
         ys = range(len(items))[::-1]
         cols = ["#16a34a" if it[2].get("passed") else "#dc2626" for it in items]
-        ax.barh(list(ys), [it[1] for it in items], color=cols, height=0.6)
+        ax.barh(list(ys), [min(it[1], cap) for it in items], color=cols, height=0.6)
         ax.axvline(1.0, color="#374151", lw=1.2)
         for y, it in zip(ys, items):
-            ax.text(it[1] + 0.01, y, f"{fmt(it[2]['value'], it[2].get('fmt'))} "
-                    f"({target_text(it[2])})", va="center", fontsize=8)
+            x = min(it[1], cap)
+            ax.text(x + 0.02, y, f"{fmt(it[2]['value'], it[2].get('fmt'))} "
+                    f"({target_text(it[2])})", va="center", fontsize=7.5)
         ax.set_yticks(list(ys))
-        ax.set_yticklabels([it[0] for it in items], fontsize=8)
-        lo = min(0.5, min(it[1] for it in items) - 0.05)
-        ax.set_xlim(max(0, lo), max(1.5, max(it[1] for it in items) + 0.35))
-        ax.set_xlabel("value / target (target / value when lower is better); ≥ 1 passes")
+        short = [lab if len(lab) <= 48 else lab[:46] + "…" for lab, _, _ in items]
+        ax.set_yticklabels(short, fontsize=7.5)
+        ax.set_xlim(0, cap + 0.75)
+        ax.set_xticks([0, 0.5, 1, 1.5, 2])
+        ax.set_xlabel("value / target (target / value when lower is better); ≥ 1 passes; "
+                      "capped at 2")
         ax.set_title("Metrics against their targets, this build")
         ax.grid(axis="x", alpha=0.3)
-        fig.tight_layout()
+        # fixed margins: the labels are long, and tight_layout gives up on them
+        fig.subplots_adjust(left=0.36, right=0.98, top=1 - 0.45 / fig.get_figheight(),
+                            bottom=0.75 / fig.get_figheight())
         fig.savefig(targets_svg, format="svg")
         plt.close(fig)
     names = list(recs)
@@ -538,7 +543,7 @@ def draw_results(recs, targets_svg, seconds_svg):
     for y, s in zip(ys, secs):
         ax.text(s + 1, y, f"{s:.0f} s", va="center", fontsize=8)
     ax.set_yticks(list(ys))
-    ax.set_yticklabels([recs[n]["title"] for n in names], fontsize=8)
+    ax.set_yticklabels([recs[n]["title"][:40] for n in names], fontsize=8)
     ax.set_xlabel("seconds (bar colour: blue CPU, green CUDA, purple MPS)")
     ax.set_title(f"Seconds per example, total {sum(secs) / 60:.1f} min")
     ax.grid(axis="x", alpha=0.3)
