@@ -255,7 +255,9 @@ def draw_diagram(nodes_, edges, path):
     import matplotlib.pyplot as plt
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-    dx, dy, w, h = 2.3, 1.35, 1.9, 0.86
+    import textwrap
+
+    dx, dy, w, h = 2.7, 1.45, 2.1, 0.86
     pos = {k: (v["col"] * dx, -v["row"] * dy) for k, v in nodes_.items()}
     far = [(a, b) for a, b, _, _ in edges
            if abs(pos[a][1] - pos[b][1]) < 1e-6 and abs(pos[a][0] - pos[b][0]) > dx * 1.5]
@@ -264,7 +266,11 @@ def draw_diagram(nodes_, edges, path):
         lift[(a, b)] = 0.32 + 0.3 * sum(1 for e in lift if pos[e[0]][1] == pos[a][1])
     xs = [p[0] for p in pos.values()]
     ys = [p[1] for p in pos.values()]
-    top = max([y + h / 2 + lift[e] for e in lift for y in [pos[e[0]][1]]] + [max(ys) + h / 2])
+    # labels of edges between neighbours in a row sit just above the boxes, in the gap
+    row_label = any(lab and (a, b) not in lift and abs(pos[a][1] - pos[b][1]) < 1e-6
+                    for a, b, _, lab in edges)
+    top = max([y + h / 2 + lift[e] for e in lift for y in [pos[e[0]][1]]]
+              + [max(ys) + h / 2 + (0.3 if row_label else 0)])
     x0, x1 = min(xs) - w / 2 - 0.15, max(xs) + w / 2 + 0.15
     y0, y1 = min(ys) - h / 2 - 0.2, top + 0.3
     scale = 0.58
@@ -279,10 +285,14 @@ def draw_diagram(nodes_, edges, path):
         x, y = pos[k]
         ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.02,"
                                     "rounding_size=0.14", fc=face, ec=edge, lw=1.6, zorder=2))
-        longest = max(len(s) for s in v["label"].split("\n"))
-        size = 11 if longest <= 14 else (9.5 if longest <= 18 else 8.5)
-        ax.text(x, y, v["label"], ha="center", va="center", fontsize=size, color="#111827",
-                zorder=3, linespacing=1.15)
+        lines = []
+        for part in v["label"].split("\n"):  # long labels wrap at spaces
+            lines += textwrap.wrap(part, 17) if len(part) > 17 and " " in part else [part]
+        longest = max(len(s) for s in lines)
+        room_w, room_h = w * scale * 72 - 8, h * scale * 72 - 4  # points inside the box
+        size = min(11.0, room_w / (0.58 * longest), room_h / (1.25 * len(lines)))
+        ax.text(x, y, "\n".join(lines), ha="center", va="center", fontsize=size,
+                color="#111827", zorder=3, linespacing=1.1)
     grey = "#6b7280"
     for a, b, dashed, label in edges:
         (xa, ya), (xb, yb) = pos[a], pos[b]
@@ -296,10 +306,12 @@ def draw_diagram(nodes_, edges, path):
         else:
             start, end = _clip(xa, ya, xb, yb, w, h)
             lx, ly = (xa + xb) / 2, (ya + yb) / 2 + 0.1
+            if abs(ya - yb) < 1e-6:
+                ly = ya + h / 2 + 0.03
         ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=14, lw=1.5,
                                      color=grey, linestyle=ls, shrinkA=0, shrinkB=0, zorder=4))
         if label:
-            ax.text(lx, ly, label, ha="center", va="bottom", fontsize=9, color="#374151",
+            ax.text(lx, ly, label, ha="center", va="bottom", fontsize=8.5, color="#374151",
                     zorder=5, bbox=dict(fc="white", ec="none", alpha=0.85, pad=0.6))
     fig.savefig(path, format="svg", transparent=True)
     plt.close(fig)
@@ -329,7 +341,7 @@ class ArchDiagram(Directive):
             nodes_, edges = parse_diagram(self.content)
         except ValueError as e:
             raise self.error(f"arch-diagram: {e}")
-        key = hashlib.sha256((text + "v4").encode()).hexdigest()[:16]
+        key = hashlib.sha256((text + "v5").encode()).hexdigest()[:16]
         out = gen_dir(env.app) / "diagrams"
         out.mkdir(exist_ok=True)
         svg = out / f"diagram-{key}.svg"
