@@ -65,7 +65,7 @@ sphinx_gallery_conf = {
     "subsection_order": ["../gallery/" + f for f in (
         "basics", "encoder_decoders", "latent_variable", "gans", "gans_translation",
         "flows_diffusion", "representation", "rl")],
-    "within_subsection_order": "FileNameSortKey",
+    "within_subsection_order": "cheatsheet.PageOrderSortKey",  # the family page's order
     "reset_modules": ("matplotlib", "cheatsheet.reset_example"),
     "reset_modules_order": "both",
     "abort_on_example_error": False,  # run them all, then fail naming every broken file

@@ -62,6 +62,14 @@ def test_each_example_page_says_its_device(smoke_site):
         assert re.search(r"Running on: (cpu|cuda|mps)", html), name
 
 
+def test_smoke_numbers_are_labelled_as_smoke(smoke_site):
+    """A smoke build's numbers mean nothing: the front page and the results page must say so."""
+    tree, _ = smoke_site
+    for page in ("index.html", "results.html"):
+        html = (tree / "_build" / "html" / page).read_text()
+        assert "Smoke build." in html, page
+
+
 def test_each_example_module_has_a_section(smoke_site):
     """Every architecture in the gallery has a section (label arch-<name>) that pulls its code."""
     tree, _ = smoke_site

@@ -53,7 +53,29 @@ def examples():
     for p in sorted(GALLERY.glob("*/plot_*.py")):
         out[p.stem[len("plot_"):]] = (p.parent.name, p)
     return dict(sorted(out.items(), key=lambda kv: (
-        FAMILIES.index(kv[1][0]) if kv[1][0] in FAMILIES else len(FAMILIES), kv[1][1].name)))
+        FAMILIES.index(kv[1][0]) if kv[1][0] in FAMILIES else len(FAMILIES),
+        section_position(kv[1][0], kv[0]), kv[1][1].name)))
+
+
+class PageOrderSortKey:
+    """sphinx-gallery's ``within_subsection_order``: a family's examples in the order its page
+    presents the architectures (the same order as the tables)."""
+
+    def __init__(self, src_dir):
+        self.family = Path(src_dir).name
+
+    def __call__(self, filename):
+        stem = Path(filename).stem
+        return (section_position(self.family, stem[len("plot_"):]), filename)
+
+
+def section_position(family, name):
+    """Where ``.. _arch-<name>:`` sits on its family page, so tables list architectures in the
+    order the page presents them (MLP, CNN, RNN rather than alphabetically)."""
+    page = GALLERY.parent / "docs" / "architectures" / f"{family}.rst"
+    text = page.read_text(encoding="utf-8") if page.exists() else ""
+    pos = text.find(f".. _arch-{name}:")
+    return pos if pos >= 0 else len(text) + 1
 
 
 def load_records():
@@ -454,6 +476,16 @@ def headline(rec):
     return s
 
 
+SMOKE_BANNER = (".. warning::\n\n   **Smoke build.** Every example below was cut to a few seconds of "
+                "training, so these numbers mean nothing (a MISS here says nothing about the "
+                "architecture). ``make html`` builds the site with the real numbers.\n\n")
+
+
+def smoke_banner(recs):
+    """The warning that heads a site-wide table when any record in it came from a smoke build."""
+    return SMOKE_BANNER if any(r and r.get("smoke") for r in recs.values()) else ""
+
+
 class ResultsTable(Directive):
     """Every example's metrics in one table."""
 
@@ -477,6 +509,7 @@ class ResultsTable(Directive):
                          f"     - {target_text(m)}", f"     - {base}", f"     - {verdict(m)}",
                          f"     - {rec['seconds']:.0f} ({rec['device']})" if first else "     -"]
         text = "\n".join(rows) if len(rows) > 11 else ".. note::\n\n   No example has run yet."
+        text = smoke_banner(recs) + text
         if missing:
             text += ("\n\n.. note::\n\n   Not run in this build tree yet: "
                      + ", ".join(f"``{m}``" for m in missing) + ".")
@@ -585,7 +618,7 @@ class OverviewTable(Directive):
                      f"     - {headline(rec)}; {rec['seconds']:.0f} s on {rec['device']} ({ex})"]
         if not recs:
             return parse_rst(self, ".. note::\n\n   No architecture has a gallery example yet.")
-        return parse_rst(self, "\n".join(rows))
+        return parse_rst(self, smoke_banner(recs) + "\n".join(rows))
 
 
 # ------------------------------------------------------------- families that exist ----
