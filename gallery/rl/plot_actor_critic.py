@@ -11,14 +11,13 @@ uniformly random policy on the same episodes.
 """
 # %%
 import json
-import time
 
-import gymnasium as gym
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
 from _example import DEVICE, SMOKE, records_dir, scale, start
+from _rl import cartpole, random_policy_returns, timed_log
 from actor_critic import evaluate, train
 
 run = start("actor_critic", title="Actor-critic (A2C)", task="balance CartPole",
@@ -28,35 +27,13 @@ threads = torch.get_num_threads()
 torch.set_num_threads(1)  # the networks are tiny: one thread is fastest
 
 
-def cartpole(n):
-    """n CartPoles stepped together (gymnasium's numpy-vectorized CartPole-v1)."""
-    return gym.make_vec("CartPole-v1", num_envs=n, vectorization_mode="vector_entry_point")
-
-
-def random_policy_returns(env, seed):
-    """Returns of one episode per sub-env under uniformly random actions (seeded)."""
-    env.action_space.seed(seed)
-    env.reset(seed=seed)
-    total, alive = np.zeros(env.num_envs), np.ones(env.num_envs, bool)
-    while alive.any():
-        _, rew, term, trunc, _ = env.step(env.action_space.sample())
-        total += rew * alive
-        alive &= ~(term | trunc)
-    return total
-
-
 # %%
 # Training
 # --------
 # Adam with learning rate 1e-3, gradients clipped to norm 0.5, discount 0.99.
 env, eval_env = cartpole(16), cartpole(20)
-t0, seconds = time.perf_counter(), []
-
-
-def log(line):
-    seconds.append(time.perf_counter() - t0)
-    print(line)
-
+seconds = []
+log = timed_log(seconds)
 
 hist = train(env, scale(150_000, 4_096), device=DEVICE, eval_env=eval_env,
              eval_every=scale(8_192, 1_024), n_steps=16, lr=1e-3, seed=0, log=log)

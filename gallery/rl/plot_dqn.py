@@ -11,14 +11,13 @@ uniformly random policy on the same 20 episodes.
 """
 # %%
 import json
-import time
 
-import gymnasium as gym
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
 from _example import DEVICE, SMOKE, records_dir, scale, start
+from _rl import cartpole, random_policy_returns, timed_log
 from dqn import evaluate, train
 
 run = start("dqn", title="DQN", task="balance CartPole",
@@ -28,38 +27,17 @@ threads = torch.get_num_threads()
 torch.set_num_threads(1)  # the networks are tiny: one thread is fastest
 
 
-def cartpole(n):
-    """n CartPoles stepped together (gymnasium's numpy-vectorized CartPole-v1)."""
-    return gym.make_vec("CartPole-v1", num_envs=n, vectorization_mode="vector_entry_point")
-
-
-def random_policy_returns(env, seed):
-    """Returns of one episode per sub-env under uniformly random actions (seeded)."""
-    env.action_space.seed(seed)
-    env.reset(seed=seed)
-    total, alive = np.zeros(env.num_envs), np.ones(env.num_envs, bool)
-    while alive.any():
-        _, rew, term, trunc, _ = env.step(env.action_space.sample())
-        total += rew * alive
-        alive &= ~(term | trunc)
-    return total
-
-
 # %%
 # Training
 # --------
 # Four CartPoles step together; each vector step adds four transitions to the replay buffer and
 # makes one gradient step on a minibatch of 64 (Adam, learning rate 1e-3). Exploration decays
 # linearly from epsilon = 1 to 0.05 over the first 20,000 steps; the target network is copied from
-# the online one every 250 gradient steps (1,000 environment steps). The ``log`` callback also notes the wall-clock time of each evaluation.
+# the online one every 250 gradient steps (1,000 environment steps). The ``log`` callback also
+# notes the wall-clock time of each evaluation.
 env, eval_env = cartpole(4), cartpole(20)
-t0, seconds = time.perf_counter(), []
-
-
-def log(line):
-    seconds.append(time.perf_counter() - t0)
-    print(line)
-
+seconds = []
+log = timed_log(seconds)
 
 CONFIG = dict(steps=scale(100_000, 3_000), eval_every=scale(2_000, 1_000), lr=1e-3, batch_size=64,
               target_every=250, learning_starts=scale(1_000, 500), eps_steps=scale(20_000, 1_000), seed=0)

@@ -11,15 +11,14 @@ episodes; the baselines are plain DQN and a uniformly random policy on the same 
 """
 # %%
 import json
-import time
 
-import gymnasium as gym
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
 import dqn
 from _example import DEVICE, SMOKE, records_dir, scale, start
+from _rl import cartpole, random_policy_returns, timed_log
 from per_dqn import evaluate, train
 
 run = start("per_dqn", title="DQN with prioritized replay", task="balance CartPole",
@@ -27,32 +26,6 @@ run = start("per_dqn", title="DQN with prioritized replay", task="balance CartPo
             loss="importance-weighted Huber loss to r + gamma max Q_target(s', a')")
 threads = torch.get_num_threads()
 torch.set_num_threads(1)  # the networks are tiny: one thread is fastest
-
-
-def cartpole(n):
-    """n CartPoles stepped together (gymnasium's numpy-vectorized CartPole-v1)."""
-    return gym.make_vec("CartPole-v1", num_envs=n, vectorization_mode="vector_entry_point")
-
-
-def random_policy_returns(env, seed):
-    """Returns of one episode per sub-env under uniformly random actions (seeded)."""
-    env.action_space.seed(seed)
-    env.reset(seed=seed)
-    total, alive = np.zeros(env.num_envs), np.ones(env.num_envs, bool)
-    while alive.any():
-        _, rew, term, trunc, _ = env.step(env.action_space.sample())
-        total += rew * alive
-        alive &= ~(term | trunc)
-    return total
-
-
-def timed_log(seconds):
-    t0 = time.perf_counter()
-
-    def log(line):
-        seconds.append(time.perf_counter() - t0)
-        print(line)
-    return log
 
 
 # %%

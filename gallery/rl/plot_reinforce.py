@@ -12,14 +12,13 @@ page, from the curves their examples saved in this build.
 """
 # %%
 import json
-import time
 
-import gymnasium as gym
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
 from _example import DEVICE, SMOKE, records_dir, scale, start
+from _rl import cartpole, random_policy_returns, timed_log
 from reinforce import evaluate, train
 
 run = start("reinforce", title="REINFORCE", task="balance CartPole",
@@ -29,36 +28,14 @@ threads = torch.get_num_threads()
 torch.set_num_threads(1)  # the networks are tiny: one thread is fastest
 
 
-def cartpole(n):
-    """n CartPoles stepped together (gymnasium's numpy-vectorized CartPole-v1)."""
-    return gym.make_vec("CartPole-v1", num_envs=n, vectorization_mode="vector_entry_point")
-
-
-def random_policy_returns(env, seed):
-    """Returns of one episode per sub-env under uniformly random actions (seeded)."""
-    env.action_space.seed(seed)
-    env.reset(seed=seed)
-    total, alive = np.zeros(env.num_envs), np.ones(env.num_envs, bool)
-    while alive.any():
-        _, rew, term, trunc, _ = env.step(env.action_space.sample())
-        total += rew * alive
-        alive &= ~(term | trunc)
-    return total
-
-
 # %%
 # Training
 # --------
 # 16 episodes per update, Adam with learning rate 3e-3, discount 0.99. An update's batch is as long
 # as its longest episode; shorter episodes are masked out after they end.
 env, eval_env = cartpole(16), cartpole(20)
-t0, seconds = time.perf_counter(), []
-
-
-def log(line):
-    seconds.append(time.perf_counter() - t0)
-    print(line)
-
+seconds = []
+log = timed_log(seconds)
 
 hist = train(env, scale(60, 4), device=DEVICE, eval_env=eval_env, eval_every=scale(5, 2), lr=3e-3,
              seed=0, log=log)
