@@ -121,5 +121,7 @@ def fd_reference(clf, n=1000, seed=0):
 
 
 def class_share(clf, samples, labels):
-    """Share of samples whose predicted class equals the class they were asked for."""
-    return float((clf.predict(samples) == torch.as_tensor(labels).cpu()).float().mean())
+    """Share of samples whose predicted class equals the class they were asked for (an exact
+    count over the total: a float32 mean would put 900/1000 at 0.8999999 and below a 0.9 target)."""
+    labels = torch.as_tensor(labels).cpu()
+    return int((clf.predict(samples) == labels).sum()) / len(labels)
