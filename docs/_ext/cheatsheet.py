@@ -529,13 +529,14 @@ class ResultsPlots(Directive):
         return parse_rst(self, "\n".join([
             ".. figure:: /_generated/results-targets.svg",
             "   :alt: each metric with a target, as value over target",
-            "   :class: results-plot", "",
+            "   :class: results-plot", "   :width: 100%", "",
             "   Every metric that has a target, as the ratio value / target (target / value "
             "where lower is better): right of the line passes.", "",
             ".. figure:: /_generated/results-seconds.svg",
-            "   :alt: seconds per example", "   :class: results-plot", "",
+            "   :alt: seconds per example", "   :class: results-plot", "   :width: 100%", "",
             "   Seconds each example took in this build; the lines are the budget on a 2-core "
-            "CPU (about 60 s, never over 120 s)."]))
+            "CPU (about 60 s, never over 120 s). Each plot opens full size when clicked "
+            "(on a phone: tap, then zoom)."]))
 
 
 def draw_results(recs, targets_svg, seconds_svg):
