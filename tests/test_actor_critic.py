@@ -1,10 +1,10 @@
 """A2C: shapes, GAE against a hand computation, the loss against its formula, learning."""
-import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
 from actor_critic import ActorCritic, a2c_loss, gae, train
+from _corridor import Corridor
 
 
 @pytest.fixture(autouse=True)
@@ -54,27 +54,7 @@ def test_loss_against_formula():
     assert loss.item() == pytest.approx(expect.item(), rel=1e-5)
 
 
-class Corridor:
-    """Walk right (action 1) to the end of a corridor of length 3; next-step autoreset."""
-    num_envs = 8
-
-    def __init__(self):
-        from types import SimpleNamespace as NS
-        self.single_observation_space, self.single_action_space = NS(shape=(1,)), NS(n=2)
-
-    def reset(self, seed=None):
-        self.pos, self.t, self.prev = np.zeros(8), np.zeros(8), np.zeros(8, bool)
-        return self.pos[:, None].astype(np.float32), {}
-
-    def step(self, act):
-        self.pos = np.where(self.prev, 0, np.clip(self.pos + 2 * act - 1, 0, 3))
-        self.t = np.where(self.prev, 0, self.t + 1)
-        term, trunc = (self.pos == 3) & ~self.prev, (self.t >= 12) & ~self.prev
-        self.prev = term | trunc
-        return self.pos[:, None].astype(np.float32), term.astype(np.float32), term, trunc, {}
-
-
 def test_train_learns():
-    h = train(Corridor(), 4_000, eval_env=Corridor(), eval_every=1_000, n_steps=8, hidden=16,
+    h = train(Corridor(8), 4_000, eval_env=Corridor(8), eval_every=1_000, n_steps=8, hidden=16,
               lr=3e-3, log=lambda s: 0)
     assert h["best"] == 1.0 and h["env_steps"] >= 4_000

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from dqn import QNet, ReplayBuffer, dqn_loss, epsilon, train
+from _corridor import Corridor
 
 
 @pytest.fixture(autouse=True)
@@ -12,26 +13,6 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
-
-
-class Corridor:
-    """Walk right (action 1) to the end of a corridor of length 3; next-step autoreset like gymnasium."""
-    num_envs = 4
-
-    def __init__(self):
-        from types import SimpleNamespace as NS
-        self.single_observation_space, self.single_action_space = NS(shape=(1,)), NS(n=2)
-
-    def reset(self, seed=None):
-        self.pos, self.t, self.prev = np.zeros(4), np.zeros(4), np.zeros(4, bool)
-        return self.pos[:, None].astype(np.float32), {}
-
-    def step(self, act):
-        self.pos = np.where(self.prev, 0, np.clip(self.pos + 2 * act - 1, 0, 3))
-        self.t = np.where(self.prev, 0, self.t + 1)
-        term, trunc = (self.pos == 3) & ~self.prev, (self.t >= 12) & ~self.prev
-        self.prev = term | trunc
-        return self.pos[:, None].astype(np.float32), term.astype(np.float32), term, trunc, {}
 
 
 def test_shapes_and_buffer():

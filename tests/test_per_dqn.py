@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from per_dqn import PrioritizedReplay, QNet, SumTree, per_dqn_loss, train
+from _corridor import Corridor
 
 
 @pytest.fixture(autouse=True)
@@ -62,26 +63,6 @@ def test_loss_weights_and_td_errors():
     assert td[1].item() == pytest.approx(q(obs[1:])[0, 1].item(), rel=1e-5)   # terminal: target 0
     huber0 = 0.5 * e0 ** 2 if abs(e0) < 1 else abs(e0) - 0.5
     assert loss.item() == pytest.approx(huber0 / 2, rel=1e-5)             # weight 0 drops sample 2
-
-
-class Corridor:
-    """Walk right (action 1) to the end of a corridor of length 3; next-step autoreset."""
-    num_envs = 4
-
-    def __init__(self):
-        from types import SimpleNamespace as NS
-        self.single_observation_space, self.single_action_space = NS(shape=(1,)), NS(n=2)
-
-    def reset(self, seed=None):
-        self.pos, self.t, self.prev = np.zeros(4), np.zeros(4), np.zeros(4, bool)
-        return self.pos[:, None].astype(np.float32), {}
-
-    def step(self, act):
-        self.pos = np.where(self.prev, 0, np.clip(self.pos + 2 * act - 1, 0, 3))
-        self.t = np.where(self.prev, 0, self.t + 1)
-        term, trunc = (self.pos == 3) & ~self.prev, (self.t >= 12) & ~self.prev
-        self.prev = term | trunc
-        return self.pos[:, None].astype(np.float32), term.astype(np.float32), term, trunc, {}
 
 
 def test_train_learns():
