@@ -23,8 +23,9 @@ class ResBlock(nn.Module):
 
 
 class Generator(nn.Module):
-    """CycleGAN's ResNet generator scaled to 1x28x28: 3x3 conv (7x7 in the paper), one stride-2 downsampling to
-    14x14, ``n_res`` residual blocks, one upsampling back to 28x28, 3x3 conv, sigmoid."""
+    """CycleGAN's ResNet generator scaled to 1x28x28: 3x3 conv (7x7 in the paper), one stride-2
+    downsampling to 14x14, ``n_res`` residual blocks, one upsampling back to 28x28, 3x3 conv,
+    sigmoid."""
 
     def __init__(self, width=16, n_res=3):
         super().__init__()

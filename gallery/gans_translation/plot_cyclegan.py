@@ -7,8 +7,8 @@ twice as thick, dark on white). The two domains are built from *different* train
 pair exists. CycleGAN (two generators, two least-squares PatchGAN discriminators, cycle and
 identity losses) is trained for a fixed number of steps; then the held-out test digits are
 translated both ways and the shared digit classifier reads them. The target: at least 0.8 of the
-digits translated into plain MNIST keep their class. The baseline is the classifier on the
-untranslated domain-B digits.
+translated digits keep their class, both ways. The baselines: the classifier on the untranslated
+domain-B digits (for B -> A), and on the real domain-B digits inverted (for A -> B).
 """
 # %%
 import matplotlib.pyplot as plt
@@ -32,13 +32,23 @@ xa, xb = x[:n], restyle(x[n:2 * n])
 ta, tb = xt, restyle(xt)            # test digits in both styles (the same digits, for the figure)
 
 # %%
-# Train: batches of 16 from each domain, lambda_cycle = 10, lambda_identity = 5 (paper: 0.5 * 10).
+# Train: batches of 16 from each domain, Adam at 1e-3, lambda_cycle = 5, lambda_identity = 0.5.
+#
+# The identity loss assumes a translation that keeps colours (the paper used it for paintings to
+# photos, with lambda_identity = 0.5 * lambda). Here B is A *inverted*, so asking G_AB to leave a
+# domain-B digit untouched pulls against turning a white-on-black digit dark-on-white. While
+# tuning (600 steps, one residual block, lambda = 10), lambda_identity = 5 kept the class shares
+# at 0.41 (B -> A) and 0.11 (A -> B) at the paper's rate of 2e-4; lambda_identity = 1 at 1e-3
+# reached 0.97 / 0.82 on seed 0 but collapsed on seed 2 (0.60 / 0.51): blob-like translations
+# that the other generator still inverts, the cycle loss satisfied by hidden detail. With three
+# residual blocks, 450 steps and the cycle weight halved to 5 (identity 0.5), seeds 0, 1 and 2
+# all passed (A -> B 0.83 to 0.85).
 torch.manual_seed(0)
-G_ab, G_ba = Generator(16, 1).to(DEVICE), Generator(16, 1).to(DEVICE)
+G_ab, G_ba = Generator(16, 3).to(DEVICE), Generator(16, 3).to(DEVICE)
 D_a, D_b = PatchDiscriminator(16).to(DEVICE), PatchDiscriminator(16).to(DEVICE)
-steps = scale(600, 5)
-hist = train(G_ab, G_ba, D_a, D_b, xa, xb, steps=steps, batch_size=16, lr=1e-3)
-
+steps = scale(450, 5)
+hist = train(G_ab, G_ba, D_a, D_b, xa, xb, steps=steps, batch_size=16, lr=1e-3, lam=5.0,
+             lam_id=0.5)
 
 @torch.no_grad()
 def translate(G, imgs):
