@@ -80,27 +80,39 @@ def g_loss(D, x_unl, x_fake, w_pt=1.0):
     return fm + w_pt * pt
 
 
-def train(D, G, x_lab, y_lab, x_unl, steps=1000, batch_size=100, lr=3e-3, w_ent=1.0, w_pt=1.0):
-    """One D step and one G step per batch (Adam, beta1 = 0.5). G=None trains D on the labels
-    alone (the baseline). Returns a history dict of per-step losses."""
+def train(D, G, x_lab, y_lab, x_unl, steps=1000, batch_size=100, lr=3e-3, w_ent=1.0, w_pt=1.0,
+          ema=0.995):
+    """One D step and one G step per batch (Adam, beta1 = 0.5); the learning rates fall linearly
+    to 0 over the last third (as in Dai et al.'s code). D ends holding the exponential moving
+    average of its weights (Polyak averaging, decay `ema`), which smooths the GAN's swings.
+    G=None trains D on the labels alone (the baseline). Returns per-step losses."""
     dev = next(D.parameters()).device
-    opt_d = torch.optim.Adam(D.parameters(), lr=lr, betas=(0.5, 0.999))
-    opt_g = torch.optim.Adam(G.parameters(), lr=lr, betas=(0.5, 0.999)) if G else None
+    opts = [torch.optim.Adam(m.parameters(), lr=lr, betas=(0.5, 0.999)) for m in (D, G) if m]
+    decay = lambda s: min(1.0, 3 * (1 - s / steps))  # noqa: E731
+    scheds = [torch.optim.lr_scheduler.LambdaLR(o, decay) for o in opts]
+    avg = {k: v.detach().clone() for k, v in D.state_dict().items()}
     hist = dict(d=[], g=[], sup=[])
     for _ in range(steps):
         i = torch.randint(len(x_lab), (batch_size,))
         xl, yl = x_lab[i].to(dev), y_lab[i].to(dev)
         if G is None:
             loss = F.cross_entropy(D(xl), yl)
-            opt_d.zero_grad(), loss.backward(), opt_d.step()
-            hist["d"].append(loss.item()), hist["sup"].append(loss.item())
-            continue
-        xu = x_unl[torch.randint(len(x_unl), (batch_size,))].to(dev)
-        loss, parts = d_loss(D, xl, yl, xu, G(batch_size).detach(), w_ent)
-        opt_d.zero_grad(), loss.backward(), opt_d.step()
-        lg = g_loss(D, xu, G(batch_size), w_pt)
-        opt_g.zero_grad(), lg.backward(), opt_g.step()
-        hist["d"].append(loss.item()), hist["g"].append(lg.item()), hist["sup"].append(parts["sup"])
+            parts = dict(sup=loss.item())
+            opts[0].zero_grad(), loss.backward(), opts[0].step()
+        else:
+            xu = x_unl[torch.randint(len(x_unl), (batch_size,))].to(dev)
+            loss, parts = d_loss(D, xl, yl, xu, G(batch_size).detach(), w_ent)
+            opts[0].zero_grad(), loss.backward(), opts[0].step()
+            lg = g_loss(D, xu, G(batch_size), w_pt)
+            opts[1].zero_grad(), lg.backward(), opts[1].step()
+            hist["g"].append(lg.item())
+        for sc in scheds:
+            sc.step()
+        with torch.no_grad():
+            for k, v in D.state_dict().items():
+                avg[k].lerp_(v, 1 - ema) if v.is_floating_point() else avg[k].copy_(v)
+        hist["d"].append(loss.item()), hist["sup"].append(parts["sup"])
+    D.load_state_dict(avg)
     return hist
 
 
