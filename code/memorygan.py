@@ -3,10 +3,13 @@ Memory Networks", ICLR 2018). The discriminator embeds a sample into a unit-norm
 answers from a memory of N slots: keys K (unit vectors), values v (1 = real, 0 = generated),
 ages a and counts h. Each slot is one von Mises-Fisher cluster, p(x | c=i) ~ exp(kappa K_i . q),
 with prior p(c=i) ~ h_i, and D(x) = sum_i p(c=i | x) v_i. The memory is not trained by gradients:
-after each step it is updated by incremental EM (the nearest slot with the right value moves
-towards its queries) or, when the nearest slot has the wrong value, the oldest slot is
-overwritten. The generator draws a real slot's key with z, so discrete clusters of the data get
-discrete codes, and a mutual-information term keeps the key recoverable from the sample.
+after each step a query whose nearest key has its own label updates the top-k slots of its label
+by incremental EM; a query whose nearest key has the other label is written into the oldest slot.
+The generator draws a real slot's key with z, so discrete clusters of the data get discrete
+codes, and a mutual-information term (on both players) keeps the key recoverable from the sample.
+Two simplifications, both for this small toy: the counts of each label are normalised to sum to
+one half (the batches are balanced; without it the resets' counts swamp the real slots), and all
+counts decay a little every step, so slots that no query visits fade from D and from G's prior.
 """
 import torch
 import torch.nn as nn
@@ -16,17 +19,20 @@ import torch.nn.functional as F
 class Memory(nn.Module):
     """Keys (N, d) unit-norm, values in {0, 1}, ages and counts; buffers, not parameters."""
 
-    def __init__(self, n_slots=1024, dim=16, kappa=10.0, alpha=0.9):
+    def __init__(self, n_slots=1024, dim=16, kappa=30.0, alpha=0.5, top_k=8, decay=0.98):
         super().__init__()
-        self.kappa, self.alpha = kappa, alpha
+        self.kappa, self.alpha, self.top_k, self.decay = kappa, alpha, min(top_k, n_slots), decay
         self.register_buffer("keys", F.normalize(torch.randn(n_slots, dim), dim=1))
         self.register_buffer("values", (torch.arange(n_slots) % 2).float())
         self.register_buffer("ages", torch.zeros(n_slots))
-        self.register_buffer("counts", torch.ones(n_slots))
+        self.register_buffer("counts", torch.full((n_slots,), 1e-3))
 
     def logits(self, q):
-        """log p(x | c=i) p(c=i) up to a constant: vMF similarity plus the log count prior."""
-        return self.kappa * q @ self.keys.T + self.counts.log()
+        """log p(x | c=i) p(c=i) up to a constant: vMF similarity plus the log prior, each label's
+        counts normalised to sum to one half."""
+        real = self.values > 0.5
+        mass = torch.where(real, self.counts[real].sum(), self.counts[~real].sum())
+        return self.kappa * q @ self.keys.T + (self.counts / mass).log()
 
     def posterior(self, q):
         """p(c=i | x) for unit queries q (B, d)."""
@@ -44,32 +50,34 @@ class Memory(nn.Module):
 
     @torch.no_grad()
     def update(self, q, y):
-        """One incremental-EM update with queries q (B, d) of label y (B,) in {0, 1}."""
+        """One memory update with unit queries q (B, d) of labels y (B,) in {0, 1}."""
         self.ages += 1
-        nearest = (q @ self.keys.T).argmax(1)
-        hit = self.values[nearest] == y
-        # E-step: each query's responsibility for its nearest slot (when that slot's value is right)
-        gamma = self.posterior(q).gather(1, nearest[:, None]).squeeze(1) * hit
-        mass = torch.zeros_like(self.counts).index_add(0, nearest[hit], gamma[hit])
-        pull = torch.zeros_like(self.keys).index_add(0, nearest[hit], gamma[hit, None] * q[hit])
-        t = torch.unique(nearest[hit])
-        # M-step: decay-and-add the counts, move the keys towards their queries, reset ages
+        self.counts *= self.decay
+        lg = self.logits(q)
+        hit = self.values[(q @ self.keys.T).argmax(1)] == y      # nearest key has the right label
+        # E-step: each hit's posterior over the top-k slots of its own label
+        top = lg.masked_fill(self.values[None] != y[:, None], -float("inf")).topk(self.top_k, 1)
+        gamma = (torch.softmax(top.values, 1).nan_to_num() * hit[:, None]).flatten()
+        idx = top.indices.flatten()
+        mass = torch.zeros_like(self.counts).index_add(0, idx, gamma)
+        qk = q.repeat_interleave(self.top_k, 0)
+        pull = torch.zeros_like(self.keys).index_add(0, idx, gamma[:, None] * qk)
+        t = mass > 0
+        # M-step: h <- alpha h + sum gamma; K <- (alpha h K + sum gamma q) / h, renormalised
+        h = self.alpha * self.counts[t]
+        self.keys[t] = F.normalize(h[:, None] * self.keys[t] + pull[t], dim=1)
         self.counts[t] = self.alpha * self.counts[t] + mass[t]
-        self.keys[t] = F.normalize(self.keys[t] + pull[t] / self.counts[t, None], dim=1)
         self.ages[t] = 0
         # misses: write each such query into one of the oldest slots, with the mean count
         miss = torch.nonzero(~hit).flatten()[:len(self.ages)]
         if len(miss):
             old = self.ages.topk(len(miss)).indices
-            self.keys[old], self.values[old], self.ages[old] = q[miss], y[miss], 0
             self.counts[old] = self.counts.mean()
+            self.keys[old], self.values[old], self.ages[old] = q[miss], y[miss], 0
 
     def sample_keys(self, n):
         """Keys of real slots, drawn with probability ~ h_i v_i (the generator's prior)."""
-        w = self.counts * self.values
-        if w.sum() <= 0:
-            w = torch.ones_like(w)
-        return self.keys[torch.multinomial(w, n, replacement=True)]
+        return self.keys[torch.multinomial(self.counts * self.values, n, replacement=True)]
 
 
 def mlp(i, o, h):
@@ -79,7 +87,7 @@ def mlp(i, o, h):
 class MemoryGAN(nn.Module):
     """Generator G(z, key); discriminator encoder mu(x) -> unit query, read out by the memory."""
 
-    def __init__(self, x_dim=2, z_dim=2, key_dim=16, hidden=128, n_slots=1024, kappa=10.0):
+    def __init__(self, x_dim=2, z_dim=2, key_dim=16, hidden=128, n_slots=1024, kappa=30.0):
         super().__init__()
         self.z_dim = z_dim
         self.G = mlp(z_dim + key_dim, x_dim, hidden)
@@ -95,35 +103,50 @@ class MemoryGAN(nn.Module):
         return self.G(torch.cat([z, keys], 1)), keys
 
 
-def memorygan_losses(model, x, lam=1.0):
-    """D: BCE with D(x) from the memory. G: non-saturating BCE plus the mutual-information term
-    -lam * kappa * K . q(G(z, K)) (the sample must point back at the key it was made from)."""
-    fake, keys = model.generate(len(x))
+def mutual_info(q, keys):
+    """The paper's bound on I(c; G(z, K_c)) as a loss: |q(G(z, K_c)) - K_c|^2 = 2 - 2 K_c.q."""
+    return ((q - keys) ** 2).sum(1).mean()
+
+
+def memorygan_d_loss(model, x, fake, keys, lam=1.0):
+    """Encoder: BCE with D(x) read from the memory, plus the MI term on the detached fakes."""
     q_real, q_fake = model.query(x), model.query(fake.detach())
-    d_loss = -(model.memory.log_d(q_real)[0].mean() + model.memory.log_d(q_fake)[1].mean())
-    q_g = model.query(fake)
-    g_loss = -model.memory.log_d(q_g)[0].mean() \
-        - lam * model.memory.kappa * (keys * q_g).sum(1).mean()
-    return d_loss, g_loss, q_real.detach(), q_fake.detach()
+    log_d_real = model.memory.log_d(q_real)[0]
+    log_1md_fake = model.memory.log_d(q_fake)[1]
+    loss = -(log_d_real.mean() + log_1md_fake.mean()) + lam * mutual_info(q_fake, keys)
+    return loss, q_real.detach(), q_fake.detach()
 
 
-def train(model, x, steps=2000, batch_size=256, lr=1e-3, lam=0.1):
-    """Alternate D and G steps, then update the memory with the batch's real and fake queries."""
+def memorygan_g_loss(model, fake, keys, lam=30.0):
+    """Generator: non-saturating BCE through the memory read, plus the MI term."""
+    q = model.query(fake)
+    return -model.memory.log_d(q)[0].mean() + lam * mutual_info(q, keys)
+
+
+def train(model, x, steps=2000, batch_size=64, lr_g=2e-3, lr_d=1e-4, lam_g=30.0, lam_d=1.0):
+    """Alternate an encoder step and a generator step, then update the memory with the batch's
+    real and fake queries. The encoder learns slower than G; both rates fall linearly to 10%."""
     dev = next(model.parameters()).device
-    opt_d = torch.optim.Adam(model.enc.parameters(), lr=lr, betas=(0.5, 0.999))
-    opt_g = torch.optim.Adam(model.G.parameters(), lr=lr, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(model.enc.parameters(), lr=lr_d, betas=(0.5, 0.999))
+    opt_g = torch.optim.Adam(model.G.parameters(), lr=lr_g, betas=(0.5, 0.999))
+    sched = [torch.optim.lr_scheduler.LambdaLR(o, lambda i: 1 - 0.9 * i / steps)
+             for o in (opt_d, opt_g)]
+    labels = torch.cat([torch.ones(batch_size), torch.zeros(batch_size)]).to(dev)
     hist = dict(d=[], g=[])
     for _ in range(steps):
         xb = x[torch.randint(len(x), (batch_size,))].to(dev)
-        d_loss, g_loss, q_real, q_fake = memorygan_losses(model, xb, lam)
-        opt_g.zero_grad()
-        g_loss.backward()                 # also leaves gradients in enc: dropped just below
+        fake, keys = model.generate(batch_size)
+        d_loss, q_real, q_fake = memorygan_d_loss(model, xb, fake, keys, lam_d)
         opt_d.zero_grad()
         d_loss.backward()
         opt_d.step()
+        g_loss = memorygan_g_loss(model, fake, keys, lam_g)
+        opt_g.zero_grad()
+        g_loss.backward()                 # also leaves gradients in enc: zeroed before its step
         opt_g.step()
-        model.memory.update(torch.cat([q_real, q_fake]),
-                            torch.cat([torch.ones(len(q_real)), torch.zeros(len(q_fake))]).to(dev))
+        for s in sched:
+            s.step()
+        model.memory.update(torch.cat([q_real, q_fake]), labels)
         hist["d"].append(d_loss.item())
         hist["g"].append(g_loss.item())
     return hist

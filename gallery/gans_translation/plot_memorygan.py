@@ -5,7 +5,8 @@ memoryGAN on a grid of 25 Gaussians
 The classic mode-collapse test: 25 tight Gaussians on a 5 x 5 grid in the plane. memoryGAN (a
 discriminator that answers from a memory of von Mises-Fisher clusters, updated by incremental EM,
 and a generator that draws a real slot's key with its noise) is trained beside a plain GAN with
-the same generator and encoder networks and the same number of steps. Measured on 2,500 samples
+the same generator and encoder networks and about the same CPU seconds (a plain GAN step is about
+five times cheaper, so it gets five times the steps). Measured on 2,500 samples
 each: the number of modes covered (a mode counts when at least 20 samples fall within 3 standard
 deviations of its centre; target: at least 20 of 25) and the share of samples that land near any
 mode.
@@ -24,20 +25,22 @@ run = start("memorygan", title="memoryGAN", task="cover the modes of a 2-D mixtu
             loss="BCE on memory-read D(x) + mutual-information term on the key")
 
 x, centres = grid_of_gaussians(20000)
-steps = scale(4000, 40)
+steps = scale(2000, 40)
 torch.manual_seed(0)
-model = MemoryGAN(hidden=128, n_slots=1024).to(DEVICE)
-hist = train(model, x, steps=steps, batch_size=64, lr=1e-3, lam=1.0)
+model = MemoryGAN(hidden=128, n_slots=1024, kappa=30.0).to(DEVICE)
+hist = train(model, x, steps=steps, batch_size=64, lr_g=2e-3, lr_d=1e-4, lam_g=30.0, lam_d=1.0)
 
 # %%
 # The plain GAN: the same generator input size (noise plus a 16-d code, here plain Gaussian
-# noise), the same encoder with a linear real/fake head in place of the memory.
+# noise), the same encoder with a linear real/fake head in place of the memory, the usual
+# DCGAN optimiser settings (Adam, lr 2e-4, betas 0.5 and 0.999) and five times the steps.
 torch.manual_seed(0)
 G, D = mlp(2 + 16, 2, 128).to(DEVICE), nn.Sequential(mlp(2, 16, 128), nn.Linear(16, 1)).to(DEVICE)
-opt_g = torch.optim.Adam(G.parameters(), lr=1e-3, betas=(0.5, 0.999))
-opt_d = torch.optim.Adam(D.parameters(), lr=1e-3, betas=(0.5, 0.999))
+opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
 bce = F.binary_cross_entropy_with_logits
-for _ in range(steps):
+gan_steps = 5 * steps
+for _ in range(gan_steps):
     xb = x[torch.randint(len(x), (64,))].to(DEVICE)
     fake = G(torch.randn(64, 18, device=DEVICE))
     d_loss = bce(D(xb), torch.ones(64, 1, device=DEVICE)) + \
@@ -84,7 +87,7 @@ for ax, s, title in [(axes[0], s_gan, f"plain GAN: {modes_gan}/25 modes"),
 axes[1].scatter(*spots.T, s=14, facecolors="none", edgecolors="tab:red", lw=0.8,
                 label="memory keys (real)")
 axes[1].legend(loc="upper right", fontsize=7, framealpha=0.9)
-fig.suptitle(f"2,500 samples after {steps} steps")
+fig.suptitle(f"2,500 samples: plain GAN after {gan_steps} steps, memoryGAN after {steps}")
 fig.tight_layout()
 
 # %%
