@@ -78,17 +78,21 @@ with torch.no_grad():
     real_keys = mem.keys[mem.values > 0.5]
     spots = grid[(model.query(grid) @ real_keys.T).argmax(0)].cpu()
 
-fig, axes = plt.subplots(1, 2, figsize=(8, 4), sharex=True, sharey=True)
+fig, axes = plt.subplots(1, 2, figsize=(8, 4.6), sharex=True, sharey=True)
 for ax, s, title in [(axes[0], s_gan, f"plain GAN: {modes_gan}/25 modes"),
                      (axes[1], s_mem, f"memoryGAN: {modes_mem}/25 modes")]:
     ax.scatter(*s.T, s=2, alpha=0.4, color="tab:blue", label="samples")
     ax.scatter(*centres.T, marker="+", color="k", s=40, label="true modes")
+    for c in centres:                         # the counting radius, 3 standard deviations
+        ax.add_patch(plt.Circle(c.tolist(), 0.15, fill=False, color="0.5", lw=0.6))
     ax.set_title(title), ax.set_aspect("equal"), ax.set_xlim(-5.5, 5.5), ax.set_ylim(-5.5, 5.5)
 axes[1].scatter(*spots.T, s=14, facecolors="none", edgecolors="tab:red", lw=0.8,
                 label="memory keys (real)")
-axes[1].legend(loc="upper right", fontsize=7, framealpha=0.9)
-fig.suptitle(f"2,500 samples: plain GAN after {gan_steps} steps, memoryGAN after {steps}")
-fig.tight_layout()
+handles, labels = axes[1].get_legend_handles_labels()
+fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, markerscale=2,
+           frameon=False)
+fig.suptitle(f"2,500 samples: plain GAN after {gan_steps:,} steps, memoryGAN after {steps:,}")
+fig.tight_layout(rect=(0, 0.06, 1, 1))
 
 # %%
 run.metric("modes_covered", modes_mem, target=20, baseline=modes_gan, baseline_name="plain GAN",
