@@ -17,7 +17,8 @@ def test_distances_and_loss_by_hand():
     torch.manual_seed(0)
     model = PrototypeNet(n_prototypes=4)
     x, y = torch.rand(5, 1, 28, 28), torch.randint(0, 10, (5,))
-    logits, d, z, x_rec = model(x)
+    with torch.no_grad():
+        logits, d, z, x_rec = model(x)
     # squared distances, by a double loop
     d_hand = torch.tensor([[float(((z[i] - model.prototypes[j]) ** 2).sum()) for j in range(4)]
                            for i in range(5)])
