@@ -19,9 +19,9 @@ def test_distances_and_loss_by_hand():
     x, y = torch.rand(5, 1, 28, 28), torch.randint(0, 10, (5,))
     with torch.no_grad():
         logits, d, z, x_rec = model(x)
-    # squared distances, by a double loop
-    d_hand = torch.tensor([[float(((z[i] - model.prototypes[j]) ** 2).sum()) for j in range(4)]
-                           for i in range(5)])
+        # squared distances, by a double loop
+        d_hand = torch.tensor([[float(((z[i] - model.prototypes[j]) ** 2).sum())
+                                for j in range(4)] for i in range(5)])
     assert torch.allclose(d, d_hand, atol=1e-4)
     r1 = sum(min(d_hand[i, j] for i in range(5)) for j in range(4)) / 4
     r2 = sum(min(d_hand[i, j] for j in range(4)) for i in range(5)) / 5
