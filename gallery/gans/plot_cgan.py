@@ -25,7 +25,10 @@ x, y, xt, yt = toydata.mnist()
 if SMOKE:
     x, y = x[:512], y[:512]
 G, D = CondGenerator(z_dim=64, width=32), ProjectionDiscriminator(width=32)
-hist = train(G, D, x, y, steps=scale(900, 20), batch=64, lr=3e-4, device=DEVICE)
+# 1,200 steps: at 900 the class accuracy was 0.926 with one torch thread and 0.895 with two (the
+# thread count changes the order of floating-point sums, and a GAN's path with it); at 1,200 it
+# was 0.954 and 0.976.
+hist = train(G, D, x, y, steps=scale(1200, 20), batch=64, lr=3e-4, device=DEVICE)
 
 # %%
 # Measure: ask for 100 digits of every class and let the classifier read them.
