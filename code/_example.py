@@ -68,7 +68,8 @@ class Run:
         self.t0 = time.perf_counter()
         seed_everything(seed)
         mode = "smoke mode (a few seconds, numbers not meaningful)" if SMOKE else "default build"
-        print(f"Running on: {DEVICE.type}  ({mode}; torch {torch.__version__})")
+        where = f"cpu, {torch.get_num_threads()} threads" if DEVICE.type == "cpu" else DEVICE.type
+        print(f"Running on: {where}  ({mode}; torch {torch.__version__})")
 
     @property
     def seconds(self):
@@ -112,7 +113,8 @@ class Run:
         seconds = round(self.seconds, 1)
         record = dict(
             name=self.name, title=self.title, task=self.task, idea=self.idea, loss=self.loss,
-            seconds=seconds, device=DEVICE.type, smoke=SMOKE, torch=torch.__version__,
+            seconds=seconds, device=DEVICE.type, threads=torch.get_num_threads(), smoke=SMOKE,
+            torch=torch.__version__,
             metrics=[{k: v for k, v in m.items() if k != "fmt"} | {"fmt": m["fmt"]} for m in self.metrics],
         )
         print(self.table())

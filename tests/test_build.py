@@ -41,6 +41,7 @@ def test_every_example_recorded_and_published(smoke_site):
     assert {r["name"] for r in data} == names
     for r in data:
         assert r["smoke"] is True and r["device"] in ("cpu", "cuda", "mps")
+        assert isinstance(r["threads"], int) and r["threads"] >= 1   # CPU numbers depend on it
         assert isinstance(r["seconds"], (int, float)) and r["seconds"] >= 0
         assert r["metrics"], r["name"]
         for m in r["metrics"]:

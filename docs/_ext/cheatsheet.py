@@ -460,8 +460,10 @@ class Results(Directive):
         text = metrics_table(rec)
         mode = " **Smoke build: these numbers come from a few seconds of training and mean " \
                "nothing.**" if rec.get("smoke") else ""
+        threads = f", {rec['threads']} threads" if rec["device"] == "cpu" and rec.get("threads") \
+            else ""
         text += (f"\n\n.. rst-class:: results-caption\n\n   Measured by this build: "
-                 f"{rec['seconds']:.0f} s on {rec['device'].upper()} "
+                 f"{rec['seconds']:.0f} s on {rec['device'].upper()}{threads} "
                  f"(torch {rec.get('torch', '?')}).{mode}")
         return parse_rst(self, text)
 
@@ -670,7 +672,7 @@ def write_results_json(app, exception):
         return
     out = Path(app.outdir)
     recs = [r for r in load_records().values() if r is not None]
-    keep = ("name", "title", "seconds", "device", "smoke", "torch")
+    keep = ("name", "title", "seconds", "device", "threads", "smoke", "torch")
     mkeys = ("name", "value", "target", "baseline", "baseline_name", "higher_is_better", "passed")
     data = [{k: r.get(k) for k in keep} | {"metrics": [{k: m.get(k) for k in mkeys}
                                                         for m in r["metrics"]]} for r in recs]
