@@ -77,7 +77,10 @@ class Memory(nn.Module):
 
     def sample_keys(self, n):
         """Keys of real slots, drawn with probability ~ h_i v_i (the generator's prior)."""
-        return self.keys[torch.multinomial(self.counts * self.values, n, replacement=True)]
+        w = self.counts * self.values
+        if not w.sum() > 0:
+            raise RuntimeError("memoryGAN: the memory holds no real slot to draw a key from")
+        return self.keys[torch.multinomial(w, n, replacement=True)]
 
 
 def mlp(i, o, h):

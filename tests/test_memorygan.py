@@ -71,3 +71,11 @@ def test_train_learns():
     model = MemoryGAN(hidden=32, n_slots=128)
     hist = train(model, x, steps=60, batch_size=32)
     assert sum(hist["d"][-10:]) < sum(hist["d"][:10])
+
+
+def test_sampling_keys_from_a_memory_without_real_slots_says_so():
+    import pytest
+    mem = Memory(n_slots=4, dim=2)
+    mem.values.zero_()
+    with pytest.raises(RuntimeError, match="no real slot"):
+        mem.sample_keys(3)
