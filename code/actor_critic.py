@@ -1,15 +1,18 @@
 """Advantage actor-critic, synchronous (A2C; Mnih et al., "Asynchronous Methods for Deep
-Reinforcement Learning", ICML 2016, run synchronously over parallel environments), with generalized
-advantage estimation (Schulman et al., "High-Dimensional Continuous Control Using Generalized
-Advantage Estimation", ICLR 2016). An actor pi(a|s) and a critic V(s) learn together from short
-n-step rollouts of many environments in parallel, so the policy improves every few steps instead of
-every few episodes. The critic's one-step TD errors delta_t = r_t + gamma V(s_{t+1}) - V(s_t) are
-summed with weights (gamma lambda)^k into advantages, trading bias (small lambda) against variance
-(lambda near 1); an entropy bonus keeps the policy from collapsing onto one action too early.
+Reinforcement Learning", ICML 2016, run synchronously over parallel environments), with
+generalized advantage estimation (Schulman et al., "High-Dimensional Continuous Control
+Using Generalized Advantage Estimation", ICLR 2016). An actor pi(a|s) and a critic V(s)
+learn together from short n-step rollouts of many environments in parallel, so the
+policy improves every few steps instead of every few episodes. The critic's one-step TD
+errors delta_t = r_t + gamma V(s_{t+1}) - V(s_t) are summed with weights (gamma
+lambda)^k into advantages, trading bias (small lambda) against variance (lambda near 1);
+an entropy bonus keeps the policy from collapsing onto one action too early.
 
-The environment is a gymnasium vector env (``gymnasium.make_vec``) with its default next-step
-autoreset: the step after an episode ends only resets it, and that step is masked out.
+The environment is a gymnasium vector env (``gymnasium.make_vec``) with its default
+next-step autoreset: the step after an episode ends only resets it, and that step is
+masked out.
 """
+
 import numpy as np
 import torch
 import torch.nn as nn
@@ -22,8 +25,12 @@ class ActorCritic(nn.Module):
     def __init__(self, obs_dim, n_actions, hidden=64):
         super().__init__()
         body = lambda out: nn.Sequential(  # noqa: E731
-            nn.Linear(obs_dim, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh(),
-            nn.Linear(hidden, out))
+            nn.Linear(obs_dim, hidden),
+            nn.Tanh(),
+            nn.Linear(hidden, hidden),
+            nn.Tanh(),
+            nn.Linear(hidden, out),
+        )
         self.actor, self.critic = body(n_actions), body(1)
 
     def forward(self, obs):
@@ -31,9 +38,10 @@ class ActorCritic(nn.Module):
 
 
 def gae(rew, value, next_value, term, done, gamma=0.99, lam=0.95):
-    """Generalized advantage estimates for (T, N) tensors. next_value is V of the observation each
-    step returned (for a time-limit truncation, the real last state); no bootstrap past ``term``;
-    ``done`` (terminated or truncated) cuts the sum at an episode's end."""
+    """Generalized advantage estimates for (T, N) tensors. next_value is V of the
+    observation each step returned (for a time-limit truncation, the real last state);
+    no bootstrap past ``term``; ``done`` (terminated or truncated) cuts the sum at an
+    episode's end."""
     delta = rew + gamma * (1 - term) * next_value - value
     adv, a = torch.zeros_like(rew), torch.zeros_like(rew[0])
     for t in range(len(rew) - 1, -1, -1):
@@ -43,15 +51,20 @@ def gae(rew, value, next_value, term, done, gamma=0.99, lam=0.95):
 
 
 def a2c_loss(logits, value, act, adv, returns, mask, value_coef=0.5, entropy_coef=0.01):
-    """-log pi(a|s) A  +  value_coef (V(s) - R)^2  -  entropy_coef H[pi(.|s)], averaged over the
-    valid steps in ``mask``; R = A + V(s) is the critic's target (the lambda-return)."""
+    """-log pi(a|s) A  +  value_coef (V(s) - R)^2  -  entropy_coef H[pi(.|s)], averaged
+    over the valid steps in ``mask``; R = A + V(s) is the critic's target (the
+    lambda-return)."""
     logp_all = F.log_softmax(logits, -1)
     logp = logp_all.gather(-1, act[..., None]).squeeze(-1)
     entropy = -(logp_all.exp() * logp_all).sum(-1)
     n = mask.sum()
     policy_loss = -(logp * adv.detach() * mask).sum() / n
     value_loss = ((value - returns.detach()) ** 2 * mask).sum() / n
-    return policy_loss + value_coef * value_loss - entropy_coef * (entropy * mask).sum() / n
+    return (
+        policy_loss
+        + value_coef * value_loss
+        - entropy_coef * (entropy * mask).sum() / n
+    )
 
 
 @torch.no_grad()
@@ -67,12 +80,29 @@ def evaluate(model, env, seed, device="cpu"):
     return total
 
 
-def train(env, steps, device="cpu", eval_env=None, eval_every=10_000, n_steps=16, hidden=64,
-          lr=1e-3, gamma=0.99, lam=0.95, entropy_coef=0.01, seed=0, log=print):
-    """A2C for ``steps`` environment steps: rollouts of n_steps x env.num_envs, one update each.
-    Every ``eval_every`` steps the greedy policy is evaluated and the best one is kept."""
+def train(
+    env,
+    steps,
+    device="cpu",
+    eval_env=None,
+    eval_every=10_000,
+    n_steps=16,
+    hidden=64,
+    lr=1e-3,
+    gamma=0.99,
+    lam=0.95,
+    entropy_coef=0.01,
+    seed=0,
+    log=print,
+):
+    """A2C for ``steps`` environment steps: rollouts of n_steps x env.num_envs, one
+    update each. Every ``eval_every`` steps the greedy policy is evaluated and the best
+    one is kept."""
     torch.manual_seed(seed)
-    obs_dim, n_actions = env.single_observation_space.shape[0], env.single_action_space.n
+    obs_dim, n_actions = (
+        env.single_observation_space.shape[0],
+        env.single_action_space.n,
+    )
     model = ActorCritic(obs_dim, n_actions, hidden).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     hist = dict(steps=[], eval_return=[], loss=[], best=-np.inf)
@@ -83,7 +113,12 @@ def train(env, steps, device="cpu", eval_env=None, eval_every=10_000, n_steps=16
         roll = []
         for _ in range(n_steps):
             with torch.no_grad():
-                act = torch.multinomial(F.softmax(model(t(obs))[0], -1), 1).squeeze(-1).cpu().numpy()
+                act = (
+                    torch.multinomial(F.softmax(model(t(obs))[0], -1), 1)
+                    .squeeze(-1)
+                    .cpu()
+                    .numpy()
+                )
             next_obs, rew, term, trunc, _ = env.step(act)
             roll.append((obs, act, rew, next_obs, term, term | trunc, ~prev_done))
             obs, prev_done = next_obs, term | trunc
@@ -93,7 +128,9 @@ def train(env, steps, device="cpu", eval_env=None, eval_every=10_000, n_steps=16
         logits, value = model(o)
         with torch.no_grad():
             adv = gae(r, value, model(o2)[1], te, d, gamma, lam)
-        loss = a2c_loss(logits, value, a, adv, adv + value, m, entropy_coef=entropy_coef)
+        loss = a2c_loss(
+            logits, value, a, adv, adv + value, m, entropy_coef=entropy_coef
+        )
         opt.zero_grad()
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 0.5)
@@ -103,7 +140,10 @@ def train(env, steps, device="cpu", eval_env=None, eval_every=10_000, n_steps=16
             ret = evaluate(model, eval_env, seed=10_000 + step, device=device).mean()
             hist["steps"].append(step)
             hist["eval_return"].append(ret)
-            log(f"step {step:7d}  eval return {ret:6.1f}  loss {np.mean(hist['loss'][-50:]):.4f}")
+            log(
+                f"step {step:7d}  eval return {ret:6.1f}  loss "
+                f"{np.mean(hist['loss'][-50:]):.4f}"
+            )
             if ret >= hist["best"]:
                 hist["best"] = ret
                 best_state = {k: v.clone() for k, v in model.state_dict().items()}
@@ -117,12 +157,18 @@ if __name__ == "__main__":
     torch.set_num_threads(1)
 
     class Corridor:
-        """A toy vector env: walk right (action 1) to the end of a corridor of length 4."""
+        """A toy vector env: walk right (action 1) to the end of a corridor of length
+        4."""
+
         num_envs = 8
 
         def __init__(self):
             from types import SimpleNamespace as NS
-            self.single_observation_space, self.single_action_space = NS(shape=(1,)), NS(n=2)
+
+            self.single_observation_space, self.single_action_space = (
+                NS(shape=(1,)),
+                NS(n=2),
+            )
 
         def reset(self, seed=None):
             self.pos, self.t, self.prev = np.zeros(8), np.zeros(8), np.zeros(8, bool)
@@ -133,9 +179,17 @@ if __name__ == "__main__":
             self.t = np.where(self.prev, 0, self.t + 1)
             term, trunc = (self.pos == 4) & ~self.prev, (self.t >= 20) & ~self.prev
             self.prev = term | trunc
-            return self.pos[:, None].astype(np.float32), term.astype(np.float32), term, trunc, {}
+            return (
+                self.pos[:, None].astype(np.float32),
+                term.astype(np.float32),
+                term,
+                trunc,
+                {},
+            )
 
     env = Corridor()
     h = train(env, 6_000, eval_env=env, eval_every=2_000, n_steps=8, hidden=16, lr=3e-3)
-    print(f"A2C on a toy corridor: final loss {np.mean(h['loss'][-20:]):.4f}, "
-          f"greedy return {h['best']:.2f} of 1")
+    print(
+        f"A2C on a toy corridor: final loss {np.mean(h['loss'][-20:]):.4f}, "
+        f"greedy return {h['best']:.2f} of 1"
+    )

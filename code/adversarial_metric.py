@@ -1,14 +1,16 @@
 """Adversarial metric learning (Chen, Gong, Yang, Li, Wei and Li, "Adversarial Metric
-Learning", IJCAI 2018). A metric learned only from the training pairs fits them and little
-else; AML plays a game instead. In the *confusion* stage a generator turns each training pair
-into a confusing pair near it, one whose distance the current metric gets most wrong (similar
-images pushed apart, dissimilar ones pulled together), while a penalty keeps the new pair close
-to the original. In the *distinguishment* stage the metric learns to get both the original and
-the generated pairs right. The paper solves both stages in closed form for a Mahalanobis metric
-(and measures closeness in that metric); here the metric is a small neural embedding, the
-generator a network that outputs a bounded perturbation of both images of a pair, closeness is
-measured in pixels, and the two are trained by gradients in turn.
+Learning", IJCAI 2018). A metric learned only from the training pairs fits them and
+little else; AML plays a game instead. In the *confusion* stage a generator turns each
+training pair into a confusing pair near it, one whose distance the current metric gets
+most wrong (similar images pushed apart, dissimilar ones pulled together), while a
+penalty keeps the new pair close to the original. In the *distinguishment* stage the
+metric learns to get both the original and the generated pairs right. The paper solves
+both stages in closed form for a Mahalanobis metric (and measures closeness in that
+metric); here the metric is a small neural embedding, the generator a network that
+outputs a bounded perturbation of both images of a pair, closeness is measured in
+pixels, and the two are trained by gradients in turn.
 """
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -19,10 +21,10 @@ class Embedding(nn.Module):
 
     def __init__(self, n_in=784, hidden=256, dim=32, unit=False):
         super().__init__()
-        self.net = nn.Sequential(nn.Flatten(), nn.Linear(n_in, hidden), nn.ReLU(),
-                                 nn.Linear(hidden, dim))
+        self.net = nn.Sequential(
+            nn.Flatten(), nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, dim)
+        )
         self.unit = unit
-
 
     def forward(self, x):
         e = self.net(x)
@@ -35,8 +37,12 @@ class PairGenerator(nn.Module):
     def __init__(self, n_in=784, hidden=256, eps=0.3):
         super().__init__()
         self.eps = eps
-        self.net = nn.Sequential(nn.Linear(2 * n_in, hidden), nn.ReLU(),
-                                 nn.Linear(hidden, 2 * n_in), nn.Tanh())
+        self.net = nn.Sequential(
+            nn.Linear(2 * n_in, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, 2 * n_in),
+            nn.Tanh(),
+        )
 
     def forward(self, a, b):
         d = self.eps * self.net(torch.cat([a.flatten(1), b.flatten(1)], 1))
@@ -59,9 +65,13 @@ def generator_loss(f, G, a, b, same, beta=1.0):
 
 
 def sample_pairs(x, y, n):
-    """n pairs: the first half of the same class, the rest at random (mostly different)."""
+    """n pairs: the first half of the same class, the rest at random (mostly
+    different)."""
     i, j = torch.randint(len(x), (n,)), torch.randint(len(x), (n,))
-    order, counts = torch.argsort(y), torch.bincount(y)   # same class: a random one of y[i]'s
+    order, counts = (
+        torch.argsort(y),
+        torch.bincount(y),
+    )  # same class: a random one of y[i]'s
     start = counts.cumsum(0) - counts
     c = y[i[: n // 2]]
     j[: n // 2] = order[start[c] + (torch.rand(len(c)) * counts[c]).long()]

@@ -1,28 +1,39 @@
-"""Autoencoder: a network trained to reproduce its input through a narrow bottleneck (Hinton and
-Salakhutdinov, "Reducing the Dimensionality of Data with Neural Networks", Science 2006). An
-encoder maps each image to a short code, a decoder maps the code back to an image, and the pair is
-trained end to end on the reconstruction error. With linear layers and a squared error the best
-code spans the same subspace as PCA; nonlinear layers let the code follow curved structure in the
-data, so the same code size can reconstruct better than PCA does.
+"""Autoencoder: a network trained to reproduce its input through a narrow bottleneck
+(Hinton and Salakhutdinov, "Reducing the Dimensionality of Data with Neural Networks",
+Science 2006). An encoder maps each image to a short code, a decoder maps the code back
+to an image, and the pair is trained end to end on the reconstruction error. With linear
+layers and a squared error the best code spans the same subspace as PCA; nonlinear
+layers let the code follow curved structure in the data, so the same code size can
+reconstruct better than PCA does.
 """
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 
 class Autoencoder(nn.Module):
-    """Fully connected encoder 784 -> 256 -> 64 -> code and a mirror-image decoder; the output is a
-    sigmoid so every pixel lies in [0, 1] like the input."""
+    """Fully connected encoder 784 -> 256 -> 64 -> code and a mirror-image decoder; the
+    output is a sigmoid so every pixel lies in [0, 1] like the input."""
 
     def __init__(self, code_dim=16, n_in=784, hidden=(256, 64)):
         super().__init__()
         h1, h2 = hidden
         self.encoder = nn.Sequential(
-            nn.Flatten(), nn.Linear(n_in, h1), nn.ReLU(),
-            nn.Linear(h1, h2), nn.ReLU(), nn.Linear(h2, code_dim))
+            nn.Flatten(),
+            nn.Linear(n_in, h1),
+            nn.ReLU(),
+            nn.Linear(h1, h2),
+            nn.ReLU(),
+            nn.Linear(h2, code_dim),
+        )
         self.decoder = nn.Sequential(
-            nn.Linear(code_dim, h2), nn.ReLU(),
-            nn.Linear(h2, h1), nn.ReLU(), nn.Linear(h1, n_in))
+            nn.Linear(code_dim, h2),
+            nn.ReLU(),
+            nn.Linear(h2, h1),
+            nn.ReLU(),
+            nn.Linear(h1, n_in),
+        )
 
     def encode(self, x):
         return self.encoder(x)
@@ -35,13 +46,14 @@ class Autoencoder(nn.Module):
 
 
 def reconstruction_loss(x_hat, x):
-    """Mean squared error per pixel, averaged over the batch (the number PCA also minimises)."""
+    """Mean squared error per pixel, averaged over the batch (the number PCA also
+    minimises)."""
     return F.mse_loss(x_hat, x)
 
 
 def train(model, x_train, epochs=30, batch_size=128, lr=2e-3, device="cpu"):
-    """Adam on the reconstruction loss, with the learning rate annealed by a cosine schedule.
-    Returns the list of mean training losses, one per epoch."""
+    """Adam on the reconstruction loss, with the learning rate annealed by a cosine
+    schedule. Returns the list of mean training losses, one per epoch."""
     model.to(device).train()
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     steps = epochs * ((len(x_train) + batch_size - 1) // batch_size)
@@ -50,7 +62,7 @@ def train(model, x_train, epochs=30, batch_size=128, lr=2e-3, device="cpu"):
     for _ in range(epochs):
         perm, total = torch.randperm(len(x_train)), 0.0
         for i in range(0, len(x_train), batch_size):
-            x = x_train[perm[i:i + batch_size]].to(device)
+            x = x_train[perm[i : i + batch_size]].to(device)
             loss = reconstruction_loss(model(x), x)
             opt.zero_grad()
             loss.backward()
@@ -69,12 +81,13 @@ def evaluate(model, x, device="cpu"):
 
 
 def pca_baseline(x_train, x_test, code_dim):
-    """Reconstruction error per pixel of PCA with ``code_dim`` components fitted on the training
-    images (the best linear autoencoder of that code size). Returns (mse, reconstructions)."""
+    """Reconstruction error per pixel of PCA with ``code_dim`` components fitted on the
+    training images (the best linear autoencoder of that code size). Returns (mse,
+    reconstructions)."""
     a = x_train.flatten(1).double()
     mean = a.mean(0)
     _, _, v = torch.linalg.svd(a - mean, full_matrices=False)
-    basis = v[:code_dim]                                     # (code_dim, 784), orthonormal rows
+    basis = v[:code_dim]  # (code_dim, 784), orthonormal rows
     b = x_test.flatten(1).double() - mean
     rec = (b @ basis.T @ basis + mean).float().view_as(x_test)
     return F.mse_loss(rec, x_test).item(), rec
@@ -85,4 +98,7 @@ if __name__ == "__main__":
     x = torch.rand(64, 1, 28, 28)
     model = Autoencoder(code_dim=8)
     hist = train(model, x, epochs=5, batch_size=32)
-    print(f"loss {hist[0]:.4f} -> {hist[-1]:.4f}; PCA-8 mse {pca_baseline(x, x, 8)[0]:.4f}")
+    print(
+        f"loss {hist[0]:.4f} -> {hist[-1]:.4f}; PCA-8 mse "
+        f"{pca_baseline(x, x, 8)[0]:.4f}"
+    )

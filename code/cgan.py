@@ -1,18 +1,21 @@
-"""Conditional GAN (Mirza and Osindero, "Conditional Generative Adversarial Nets", 2014). Both
-players see the class label y: the generator draws G(z, y), and the discriminator judges whether
-an (image, label) pair is a real one, so a sample of the wrong class is caught as fake. The
-paper concatenates y to both networks' inputs; here the generator concatenates a label embedding to
-z, and the discriminator uses the projection form of Miyato and Koyama ("cGANs with Projection
-Discriminator", ICLR 2018): logit = psi(h) + <embed(y), h> for image features h, which makes the
-label matter from the first step.
+"""Conditional GAN (Mirza and Osindero, "Conditional Generative Adversarial Nets",
+2014). Both players see the class label y: the generator draws G(z, y), and the
+discriminator judges whether an (image, label) pair is a real one, so a sample of the
+wrong class is caught as fake. The paper concatenates y to both networks' inputs; here
+the generator concatenates a label embedding to z, and the discriminator uses the
+projection form of Miyato and Koyama ("cGANs with Projection Discriminator", ICLR 2018):
+logit = psi(h) + <embed(y), h> for image features h, which makes the label matter from
+the first step.
 """
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 
 class CondGenerator(nn.Module):
-    """(z (N, z_dim), y (N,)) -> digit (N, 1, 28, 28): [z, embed(y)] -> 7x7 -> 14x14 -> 28x28."""
+    """(z (N, z_dim), y (N,)) -> digit (N, 1, 28, 28): [z, embed(y)] -> 7x7 -> 14x14 ->
+    28x28."""
 
     def __init__(self, z_dim=64, n_classes=10, width=32, emb=16):
         super().__init__()
@@ -20,9 +23,14 @@ class CondGenerator(nn.Module):
         self.embed = nn.Embedding(n_classes, emb)
         self.net = nn.Sequential(
             nn.ConvTranspose2d(z_dim + emb, 2 * w, 7, 1, 0, bias=False),
-            nn.BatchNorm2d(2 * w), nn.ReLU(),
-            nn.ConvTranspose2d(2 * w, w, 4, 2, 1, bias=False), nn.BatchNorm2d(w), nn.ReLU(),
-            nn.ConvTranspose2d(w, 1, 4, 2, 1), nn.Sigmoid())
+            nn.BatchNorm2d(2 * w),
+            nn.ReLU(),
+            nn.ConvTranspose2d(2 * w, w, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(w),
+            nn.ReLU(),
+            nn.ConvTranspose2d(w, 1, 4, 2, 1),
+            nn.Sigmoid(),
+        )
 
     def forward(self, z, y):
         h = torch.cat([z, self.embed(y)], 1)
@@ -36,9 +44,15 @@ class ProjectionDiscriminator(nn.Module):
         super().__init__()
         w = width
         self.features = nn.Sequential(
-            nn.Conv2d(1, w, 4, 2, 1), nn.LeakyReLU(0.2),
-            nn.Conv2d(w, 2 * w, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * w), nn.LeakyReLU(0.2),
-            nn.Conv2d(2 * w, 4 * w, 7, 1, 0), nn.LeakyReLU(0.2), nn.Flatten())
+            nn.Conv2d(1, w, 4, 2, 1),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(w, 2 * w, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(2 * w),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(2 * w, 4 * w, 7, 1, 0),
+            nn.LeakyReLU(0.2),
+            nn.Flatten(),
+        )
         self.psi = nn.Linear(4 * w, 1)
         self.embed = nn.Embedding(n_classes, 4 * w)
 
@@ -48,10 +62,12 @@ class ProjectionDiscriminator(nn.Module):
 
 
 def discriminator_loss(D, real, fake, y):
-    """Binary cross-entropy on pairs: (real, y) labelled 1, (G(z, y) detached, y) labelled 0."""
+    """Binary cross-entropy on pairs: (real, y) labelled 1, (G(z, y) detached, y)
+    labelled 0."""
     d_real, d_fake = D(real, y), D(fake.detach(), y)
-    return (F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real))
-            + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake)))
+    return F.binary_cross_entropy_with_logits(
+        d_real, torch.ones_like(d_real)
+    ) + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake))
 
 
 def generator_loss(D, fake, y):
@@ -76,7 +92,7 @@ def train(G, D, images, labels, steps=1000, batch=64, lr=2e-4, device="cpu", see
         opt_d.zero_grad()
         d_loss.backward()
         opt_d.step()
-        g_loss = generator_loss(D, fake, y)        # G's step through the updated D
+        g_loss = generator_loss(D, fake, y)  # G's step through the updated D
         opt_g.zero_grad()
         g_loss.backward()
         opt_g.step()
@@ -95,5 +111,7 @@ def sample_grid(G, per_class=8, device="cpu"):
 
 if __name__ == "__main__":
     G, D = CondGenerator(z_dim=16, width=8), ProjectionDiscriminator(width=8)
-    hist = train(G, D, torch.rand(128, 1, 28, 28), torch.randint(10, (128,)), steps=5, batch=32)
+    hist = train(
+        G, D, torch.rand(128, 1, 28, 28), torch.randint(10, (128,)), steps=5, batch=32
+    )
     print(f"d_loss {hist['d_loss'][-1]:.3f}  g_loss {hist['g_loss'][-1]:.3f}")

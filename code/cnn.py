@@ -1,29 +1,42 @@
-"""Convolutional neural network: layers of small learned filters slid over the image, each
-followed by a nonlinearity and pooling, then a classifier on top (LeCun, Bottou, Bengio and
-Haffner, "Gradient-Based Learning Applied to Document Recognition", Proc. IEEE 1998). A filter has a
-few weights (5x5 here) shared by every position, so a 28x28 image needs far fewer parameters than a
-fully connected layer, and a pattern is detected wherever it appears. Pooling halves the resolution,
-so deeper filters see larger parts of the digit. The loss is the cross-entropy of the class scores.
+"""Convolutional neural network: layers of small learned filters slid over the image,
+each followed by a nonlinearity and pooling, then a classifier on top (LeCun, Bottou,
+Bengio and Haffner, "Gradient-Based Learning Applied to Document Recognition", Proc.
+IEEE 1998). A filter has a few weights (5x5 here) shared by every position, so a 28x28
+image needs far fewer parameters than a fully connected layer, and a pattern is detected
+wherever it appears. Pooling halves the resolution, so deeper filters see larger parts
+of the digit. The loss is the cross-entropy of the class scores.
 """
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 
 class CNN(nn.Module):
-    """Two conv blocks (Conv -> BatchNorm -> ReLU -> 2x2 max-pool): 1x28x28 -> c1x14x14 -> c2x7x7,
-    then dropout, a hidden Linear layer and a Linear layer to ``n_classes`` logits."""
+    """Two conv blocks (Conv -> BatchNorm -> ReLU -> 2x2 max-pool): 1x28x28 -> c1x14x14
+    -> c2x7x7, then dropout, a hidden Linear layer and a Linear layer to ``n_classes``
+    logits."""
 
     def __init__(self, n_classes=10, c1=32, c2=64, hidden=128, dropout=0.3, side=28):
         super().__init__()
         self.features = nn.Sequential(
-            nn.Conv2d(1, c1, kernel_size=5, padding=2), nn.BatchNorm2d(c1), nn.ReLU(),
+            nn.Conv2d(1, c1, kernel_size=5, padding=2),
+            nn.BatchNorm2d(c1),
+            nn.ReLU(),
             nn.MaxPool2d(2),
-            nn.Conv2d(c1, c2, kernel_size=3, padding=1), nn.BatchNorm2d(c2), nn.ReLU(),
-            nn.MaxPool2d(2))
+            nn.Conv2d(c1, c2, kernel_size=3, padding=1),
+            nn.BatchNorm2d(c2),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+        )
         self.classifier = nn.Sequential(
-            nn.Flatten(), nn.Dropout(dropout), nn.Linear(c2 * (side // 4) ** 2, hidden),
-            nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, n_classes))
+            nn.Flatten(),
+            nn.Dropout(dropout),
+            nn.Linear(c2 * (side // 4) ** 2, hidden),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+            nn.Linear(hidden, n_classes),
+        )
 
     def forward(self, x):
         return self.classifier(self.features(x))
@@ -35,20 +48,31 @@ def cnn_loss(logits, y):
 
 
 def random_shift(x, max_shift=2):
-    """Augmentation: translate each image by up to ``max_shift`` pixels in x and y (zero fill)."""
+    """Augmentation: translate each image by up to ``max_shift`` pixels in x and y (zero
+    fill)."""
     n, _, h, w = x.shape
     pad = F.pad(x, (max_shift,) * 4)
     dy, dx = torch.randint(0, 2 * max_shift + 1, (2, n))
-    rows = (dy[:, None] + torch.arange(h)[None]).to(x.device)      # (n, h)
-    cols = (dx[:, None] + torch.arange(w)[None]).to(x.device)      # (n, w)
+    rows = (dy[:, None] + torch.arange(h)[None]).to(x.device)  # (n, h)
+    cols = (dx[:, None] + torch.arange(w)[None]).to(x.device)  # (n, w)
     idx = torch.arange(n, device=x.device)[:, None, None]
     return pad[idx, :, rows[:, :, None], cols[:, None, :]].permute(0, 3, 1, 2)
 
 
-def train(model, x_train, y_train, epochs=12, batch_size=64, lr=2e-3, weight_decay=1e-4,
-          augment=True, device="cpu"):
-    """AdamW on the cross-entropy with a one-cycle learning-rate schedule, on randomly shifted
-    images when ``augment``. Returns the list of mean training losses, one per epoch."""
+def train(
+    model,
+    x_train,
+    y_train,
+    epochs=12,
+    batch_size=64,
+    lr=2e-3,
+    weight_decay=1e-4,
+    augment=True,
+    device="cpu",
+):
+    """AdamW on the cross-entropy with a one-cycle learning-rate schedule, on randomly
+    shifted images when ``augment``. Returns the list of mean training losses, one per
+    epoch."""
     model.to(device).train()
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     steps = epochs * ((len(x_train) + batch_size - 1) // batch_size)
@@ -57,7 +81,7 @@ def train(model, x_train, y_train, epochs=12, batch_size=64, lr=2e-3, weight_dec
     for _ in range(epochs):
         perm, total = torch.randperm(len(x_train)), 0.0
         for i in range(0, len(x_train), batch_size):
-            idx = perm[i:i + batch_size]
+            idx = perm[i : i + batch_size]
             x, y = x_train[idx].to(device), y_train[idx].to(device)
             if augment:
                 x = random_shift(x)
@@ -75,15 +99,23 @@ def train(model, x_train, y_train, epochs=12, batch_size=64, lr=2e-3, weight_dec
 def predict(model, x, device="cpu", batch_size=500):
     """Predicted class of each image in ``x``."""
     model.to(device).eval()
-    return torch.cat([model(x[i:i + batch_size].to(device)).argmax(1).cpu()
-                      for i in range(0, len(x), batch_size)])
+    return torch.cat(
+        [
+            model(x[i : i + batch_size].to(device)).argmax(1).cpu()
+            for i in range(0, len(x), batch_size)
+        ]
+    )
 
 
 if __name__ == "__main__":
     torch.manual_seed(0)
     x = torch.rand(128, 1, 28, 28)
-    y = (x[:, 0, :14].mean((1, 2)) > x[:, 0, 14:].mean((1, 2))).long()  # top half brighter?
+    y = (
+        x[:, 0, :14].mean((1, 2)) > x[:, 0, 14:].mean((1, 2))
+    ).long()  # top half brighter?
     model = CNN(n_classes=2)
     hist = train(model, x, y, epochs=4, batch_size=32, augment=False)
-    print(f"loss {hist[0]:.3f} -> {hist[-1]:.3f}; first-layer filters "
-          f"{tuple(model.features[0].weight.shape)}")
+    print(
+        f"loss {hist[0]:.3f} -> {hist[-1]:.3f}; first-layer filters "
+        f"{tuple(model.features[0].weight.shape)}"
+    )

@@ -1,36 +1,54 @@
 """Conditional variational autoencoder (Sohn, Lee and Yan, "Learning Structured Output
-Representation using Deep Conditional Generative Models", NeurIPS 2015; the same model appears as
-M2 with observed labels in Kingma et al., "Semi-Supervised Learning with Deep Generative Models",
-NeurIPS 2014). Both the encoder q(z|x, y) and the decoder p(x|z, y) see a condition y, here the
-digit's label as a one-hot vector, and the prior stays N(0, I). The ELBO bounds log p(x|y); because
-the decoder is told the class, z is free to encode only what the label does not say (slant,
-thickness, style), and sampling z ~ N(0, I) with a chosen y draws a digit of that class.
+Representation using Deep Conditional Generative Models", NeurIPS 2015; the same model
+appears as M2 with observed labels in Kingma et al., "Semi-Supervised Learning with Deep
+Generative Models", NeurIPS 2014). Both the encoder q(z|x, y) and the decoder p(x|z, y)
+see a condition y, here the digit's label as a one-hot vector, and the prior stays N(0,
+I). The ELBO bounds log p(x|y); because the decoder is told the class, z is free to
+encode only what the label does not say (slant, thickness, style), and sampling z ~ N(0,
+I) with a chosen y draws a digit of that class.
 """
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 
 class CVAE(nn.Module):
-    """Convolutional encoder q(z|x, y) and decoder p(x|z, y) for 1x28x28 binary images; the label
-    enters both as a one-hot vector concatenated to a fully connected layer's input."""
+    """Convolutional encoder q(z|x, y) and decoder p(x|z, y) for 1x28x28 binary images;
+    the label enters both as a one-hot vector concatenated to a fully connected layer's
+    input."""
 
     def __init__(self, z_dim=16, n_classes=10, width=16, hidden=256):
         super().__init__()
         self.z_dim, self.n_classes, w = z_dim, n_classes, width
         self.conv = nn.Sequential(
-            nn.Conv2d(1, w, 4, 2, 1), nn.ReLU(),                     # 14x14
-            nn.Conv2d(w, 2 * w, 4, 2, 1), nn.ReLU(), nn.Flatten())   # 7x7
-        self.enc = nn.Sequential(nn.Linear(2 * w * 49 + n_classes, hidden), nn.ReLU(),
-                                 nn.Linear(hidden, 2 * z_dim))
+            nn.Conv2d(1, w, 4, 2, 1),
+            nn.ReLU(),  # 14x14
+            nn.Conv2d(w, 2 * w, 4, 2, 1),
+            nn.ReLU(),
+            nn.Flatten(),
+        )  # 7x7
+        self.enc = nn.Sequential(
+            nn.Linear(2 * w * 49 + n_classes, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, 2 * z_dim),
+        )
         self.dec = nn.Sequential(
-            nn.Linear(z_dim + n_classes, hidden), nn.ReLU(), nn.Linear(hidden, 2 * w * 49),
-            nn.ReLU(), nn.Unflatten(1, (2 * w, 7, 7)),
-            nn.ConvTranspose2d(2 * w, w, 4, 2, 1), nn.ReLU(),        # 14x14
-            nn.ConvTranspose2d(w, 1, 4, 2, 1), nn.Flatten())         # 28x28 logits
+            nn.Linear(z_dim + n_classes, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, 2 * w * 49),
+            nn.ReLU(),
+            nn.Unflatten(1, (2 * w, 7, 7)),
+            nn.ConvTranspose2d(2 * w, w, 4, 2, 1),
+            nn.ReLU(),  # 14x14
+            nn.ConvTranspose2d(w, 1, 4, 2, 1),
+            nn.Flatten(),
+        )  # 28x28 logits
 
     def encode(self, x, y):
-        h = torch.cat([self.conv(x.view(-1, 1, 28, 28)), F.one_hot(y, self.n_classes).float()], 1)
+        h = torch.cat(
+            [self.conv(x.view(-1, 1, 28, 28)), F.one_hot(y, self.n_classes).float()], 1
+        )
         mu, logvar = self.enc(h).chunk(2, dim=1)
         return mu, logvar
 
@@ -39,25 +57,30 @@ class CVAE(nn.Module):
 
     def forward(self, x, y):
         mu, logvar = self.encode(x, y)
-        z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)   # reparameterisation
+        z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)  # reparameterisation
         return self.decode(z, y), mu, logvar
 
 
 def kl_normal(mu, logvar):
-    """KL(N(mu, diag exp(logvar)) || N(0, I)), summed over latent dimensions: shape (batch,)."""
+    """KL(N(mu, diag exp(logvar)) || N(0, I)), summed over latent dimensions: shape
+    (batch,)."""
     return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=1)
 
 
 def cvae_loss(x, logits, mu, logvar):
-    """Negative conditional ELBO, -log p(x|y) bound, in nats per image: Bernoulli NLL summed over
-    pixels plus KL summed over latents, averaged over the batch. Returns (loss, recon, kl)."""
-    recon = F.binary_cross_entropy_with_logits(logits, x.flatten(1), reduction="none").sum(dim=1)
+    """Negative conditional ELBO, -log p(x|y) bound, in nats per image: Bernoulli NLL
+    summed over pixels plus KL summed over latents, averaged over the batch. Returns
+    (loss, recon, kl)."""
+    recon = F.binary_cross_entropy_with_logits(
+        logits, x.flatten(1), reduction="none"
+    ).sum(dim=1)
     kl = kl_normal(mu, logvar)
     return (recon + kl).mean(), recon.mean(), kl.mean()
 
 
 def train(model, x_train, y_train, device, epochs=30, batch_size=100, lr=3e-3):
-    """Adam with a cosine schedule on the negative conditional ELBO. Returns per-epoch losses."""
+    """Adam with a cosine schedule on the negative conditional ELBO. Returns per-epoch
+    losses."""
     model.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)

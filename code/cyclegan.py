@@ -1,11 +1,12 @@
 """CycleGAN: unpaired image-to-image translation (Zhu, Park, Isola and Efros, "Unpaired
 Image-to-Image Translation using Cycle-Consistent Adversarial Networks", ICCV 2017). Two
-generators map domain A to B and B to A; two discriminators, one per domain, tell real images of
-their domain from translated ones (least-squares GAN loss). No pairs exist, so what keeps a
-translated image about the same thing as its input is cycle consistency: A -> B -> A must give the
-input back (and B -> A -> B likewise), plus an identity loss: a generator fed an image that is
-already in its output domain should leave it alone.
+generators map domain A to B and B to A; two discriminators, one per domain, tell real
+images of their domain from translated ones (least-squares GAN loss). No pairs exist, so
+what keeps a translated image about the same thing as its input is cycle consistency: A
+-> B -> A must give the input back (and B -> A -> B likewise), plus an identity loss: a
+generator fed an image that is already in its output domain should leave it alone.
 """
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -15,64 +16,85 @@ class ResBlock(nn.Module):
     def __init__(self, ch):
         super().__init__()
         self.body = nn.Sequential(
-            nn.Conv2d(ch, ch, 3, padding=1), nn.InstanceNorm2d(ch), nn.ReLU(),
-            nn.Conv2d(ch, ch, 3, padding=1), nn.InstanceNorm2d(ch))
+            nn.Conv2d(ch, ch, 3, padding=1),
+            nn.InstanceNorm2d(ch),
+            nn.ReLU(),
+            nn.Conv2d(ch, ch, 3, padding=1),
+            nn.InstanceNorm2d(ch),
+        )
 
     def forward(self, x):
         return x + self.body(x)
 
 
 class Generator(nn.Module):
-    """CycleGAN's ResNet generator scaled to 1x28x28: 3x3 conv (7x7 in the paper), one stride-2
-    downsampling to 14x14, ``n_res`` residual blocks, one upsampling back to 28x28, 3x3 conv,
-    sigmoid."""
+    """CycleGAN's ResNet generator scaled to 1x28x28: 3x3 conv (7x7 in the paper), one
+    stride-2 downsampling to 14x14, ``n_res`` residual blocks, one upsampling back to
+    28x28, 3x3 conv, sigmoid."""
 
     def __init__(self, width=16, n_res=3):
         super().__init__()
         w = width
         norm_relu = lambda c: [nn.InstanceNorm2d(c), nn.ReLU()]  # noqa: E731
         self.net = nn.Sequential(
-            nn.Conv2d(1, w, 3, padding=1), *norm_relu(w),
-            nn.Conv2d(w, 2 * w, 3, stride=2, padding=1), *norm_relu(2 * w),    # 28 -> 14
-            *[ResBlock(2 * w) for _ in range(n_res)],
-            nn.ConvTranspose2d(2 * w, w, 3, stride=2, padding=1, output_padding=1),  # 14 -> 28
+            nn.Conv2d(1, w, 3, padding=1),
             *norm_relu(w),
-            nn.Conv2d(w, 1, 3, padding=1), nn.Sigmoid())
+            nn.Conv2d(w, 2 * w, 3, stride=2, padding=1),
+            *norm_relu(2 * w),  # 28 -> 14
+            *[ResBlock(2 * w) for _ in range(n_res)],
+            nn.ConvTranspose2d(
+                2 * w, w, 3, stride=2, padding=1, output_padding=1
+            ),  # 14 -> 28
+            *norm_relu(w),
+            nn.Conv2d(w, 1, 3, padding=1),
+            nn.Sigmoid(),
+        )
 
     def forward(self, x):
         return self.net(x)
 
 
 class PatchDiscriminator(nn.Module):
-    """PatchGAN for 1x28x28: a 7x7 grid of real/fake scores (no sigmoid: least squares)."""
+    """PatchGAN for 1x28x28: a 7x7 grid of real/fake scores (no sigmoid: least
+    squares)."""
 
     def __init__(self, width=16):
         super().__init__()
         w = width
         self.net = nn.Sequential(
-            nn.Conv2d(1, w, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
-            nn.Conv2d(w, 2 * w, 4, stride=2, padding=1), nn.InstanceNorm2d(2 * w),
+            nn.Conv2d(1, w, 4, stride=2, padding=1),
             nn.LeakyReLU(0.2),
-            nn.Conv2d(2 * w, 1, 3, padding=1))
+            nn.Conv2d(w, 2 * w, 4, stride=2, padding=1),
+            nn.InstanceNorm2d(2 * w),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(2 * w, 1, 3, padding=1),
+        )
 
     def forward(self, x):
         return self.net(x)
 
 
 def cycle_loss(G_ab, G_ba, a, b):
-    """|G_ba(G_ab(a)) - a|_1 + |G_ab(G_ba(b)) - b|_1; also returns the two translations."""
+    """|G_ba(G_ab(a)) - a|_1 + |G_ab(G_ba(b)) - b|_1; also returns the two
+    translations."""
     fake_b, fake_a = G_ab(a), G_ba(b)
     loss = F.l1_loss(G_ba(fake_b), a) + F.l1_loss(G_ab(fake_a), b)
     return loss, fake_a, fake_b
 
 
 def cyclegan_losses(G_ab, G_ba, D_a, D_b, a, b, lam=10.0, lam_id=5.0):
-    """Generator loss (LSGAN + lam * cycle + lam_id * identity) and the two translations."""
+    """Generator loss (LSGAN + lam * cycle + lam_id * identity) and the two
+    translations."""
     cyc, fake_a, fake_b = cycle_loss(G_ab, G_ba, a, b)
     pa, pb = D_a(fake_a), D_b(fake_b)
     adv = ((pb - 1) ** 2).mean() + ((pa - 1) ** 2).mean()
     idt = F.l1_loss(G_ab(b), b) + F.l1_loss(G_ba(a), a)
-    return adv + lam * cyc + lam_id * idt, dict(adv=adv, cycle=cyc, identity=idt), fake_a, fake_b
+    return (
+        adv + lam * cyc + lam_id * idt,
+        dict(adv=adv, cycle=cyc, identity=idt),
+        fake_a,
+        fake_b,
+    )
 
 
 def d_loss(D, real, fake):
@@ -80,19 +102,36 @@ def d_loss(D, real, fake):
     return 0.5 * (((D(real) - 1) ** 2).mean() + (D(fake.detach()) ** 2).mean())
 
 
-def train(G_ab, G_ba, D_a, D_b, xa, xb, steps=500, batch_size=32, lr=2e-4, lam=10.0,
-          lam_id=5.0):
+def train(
+    G_ab,
+    G_ba,
+    D_a,
+    D_b,
+    xa,
+    xb,
+    steps=500,
+    batch_size=32,
+    lr=2e-4,
+    lam=10.0,
+    lam_id=5.0,
+):
     """Unpaired training: each step draws a batch from A and an independent one from B.
     Adam(0.5, 0.999) as in the paper. Returns a history dict of per-step losses."""
     dev = next(G_ab.parameters()).device
-    adam = lambda *ms: torch.optim.Adam([p for m in ms for p in m.parameters()],  # noqa: E731
-                                        lr=lr, betas=(0.5, 0.999))
+
+    def adam(*ms):
+        return torch.optim.Adam(
+            [p for m in ms for p in m.parameters()], lr=lr, betas=(0.5, 0.999)
+        )
+
     opt_g, opt_d = adam(G_ab, G_ba), adam(D_a, D_b)
     hist = dict(g=[], d=[], cycle=[], identity=[])
     for _ in range(steps):
         a = xa[torch.randint(len(xa), (batch_size,))].to(dev)
         b = xb[torch.randint(len(xb), (batch_size,))].to(dev)
-        g_loss, parts, fake_a, fake_b = cyclegan_losses(G_ab, G_ba, D_a, D_b, a, b, lam, lam_id)
+        g_loss, parts, fake_a, fake_b = cyclegan_losses(
+            G_ab, G_ba, D_a, D_b, a, b, lam, lam_id
+        )
         opt_g.zero_grad()
         g_loss.backward()
         opt_g.step()
@@ -108,7 +147,8 @@ def train(G_ab, G_ba, D_a, D_b, xa, xb, steps=500, batch_size=32, lr=2e-4, lam=1
 
 
 def restyle(x):
-    """Domain B of the examples: digits drawn with strokes twice as thick, dark on white."""
+    """Domain B of the examples: digits drawn with strokes twice as thick, dark on
+    white."""
     return 1 - F.max_pool2d(x, 3, stride=1, padding=1)
 
 
@@ -116,6 +156,11 @@ if __name__ == "__main__":
     torch.manual_seed(0)
     xa = (torch.rand(64, 1, 28, 28) > 0.8).float()
     xb = restyle((torch.rand(64, 1, 28, 28) > 0.8).float())
-    nets = Generator(8, 1), Generator(8, 1), PatchDiscriminator(8), PatchDiscriminator(8)
+    nets = (
+        Generator(8, 1),
+        Generator(8, 1),
+        PatchDiscriminator(8),
+        PatchDiscriminator(8),
+    )
     hist = train(*nets, xa, xb, steps=5, batch_size=8)
     print("CycleGAN generator loss per step:", [round(v, 3) for v in hist["g"]])

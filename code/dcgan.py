@@ -1,54 +1,67 @@
-"""Deep convolutional GAN (Radford, Metz and Chintala, "Unsupervised Representation Learning with
-Deep Convolutional Generative Adversarial Networks", ICLR 2016). The paper's rules that made
-convolutional GANs train reliably: no pooling (strided convolutions in the discriminator,
-transposed convolutions in the generator), batch norm in both networks (not on the generator's
-output or the discriminator's input), no fully connected hidden layers, ReLU in the generator with a
-bounded output, leaky ReLU in the discriminator, and Adam with learning rate 2e-4 and beta1 = 0.5.
-Here scaled to 28x28 digits.
+"""Deep convolutional GAN (Radford, Metz and Chintala, "Unsupervised Representation
+Learning with Deep Convolutional Generative Adversarial Networks", ICLR 2016). The
+paper's rules that made convolutional GANs train reliably: no pooling (strided
+convolutions in the discriminator, transposed convolutions in the generator), batch norm
+in both networks (not on the generator's output or the discriminator's input), no fully
+connected hidden layers, ReLU in the generator with a bounded output, leaky ReLU in the
+discriminator, and Adam with learning rate 2e-4 and beta1 = 0.5. Here scaled to 28x28
+digits.
 """
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 
 class DCGenerator(nn.Module):
-    """z (N, z_dim) -> 7x7 feature map -> 14x14 -> 28x28 image in [0, 1] (N, 1, 28, 28)."""
+    """z (N, z_dim) -> 7x7 feature map -> 14x14 -> 28x28 image in [0, 1] (N, 1, 28,
+    28)."""
 
     def __init__(self, z_dim=64, width=64):
         super().__init__()
         self.z_dim, w = z_dim, width
         self.net = nn.Sequential(
-            nn.ConvTranspose2d(z_dim, 2 * w, 7, 1, 0, bias=False),    # 1x1 -> 7x7
-            nn.BatchNorm2d(2 * w), nn.ReLU(),
-            nn.ConvTranspose2d(2 * w, w, 4, 2, 1, bias=False),        # 7 -> 14
-            nn.BatchNorm2d(w), nn.ReLU(),
-            nn.ConvTranspose2d(w, 1, 4, 2, 1), nn.Sigmoid())           # 14 -> 28
+            nn.ConvTranspose2d(z_dim, 2 * w, 7, 1, 0, bias=False),  # 1x1 -> 7x7
+            nn.BatchNorm2d(2 * w),
+            nn.ReLU(),
+            nn.ConvTranspose2d(2 * w, w, 4, 2, 1, bias=False),  # 7 -> 14
+            nn.BatchNorm2d(w),
+            nn.ReLU(),
+            nn.ConvTranspose2d(w, 1, 4, 2, 1),
+            nn.Sigmoid(),
+        )  # 14 -> 28
 
     def forward(self, z):
         return self.net(z.view(len(z), self.z_dim, 1, 1))
 
 
 class DCDiscriminator(nn.Module):
-    """(N, 1, 28, 28) -> 14x14 -> 7x7 with strided convolutions -> one logit per image (N,)."""
+    """(N, 1, 28, 28) -> 14x14 -> 7x7 with strided convolutions -> one logit per image
+    (N,)."""
 
     def __init__(self, width=64):
         super().__init__()
         w = width
         self.net = nn.Sequential(
-            nn.Conv2d(1, w, 4, 2, 1), nn.LeakyReLU(0.2),               # 28 -> 14, no BN on input
-            nn.Conv2d(w, 2 * w, 4, 2, 1, bias=False),                 # 14 -> 7
-            nn.BatchNorm2d(2 * w), nn.LeakyReLU(0.2),
-            nn.Conv2d(2 * w, 1, 7, 1, 0))                              # 7x7 -> 1x1 logit
+            nn.Conv2d(1, w, 4, 2, 1),
+            nn.LeakyReLU(0.2),  # 28 -> 14, no BN on input
+            nn.Conv2d(w, 2 * w, 4, 2, 1, bias=False),  # 14 -> 7
+            nn.BatchNorm2d(2 * w),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(2 * w, 1, 7, 1, 0),
+        )  # 7x7 -> 1x1 logit
 
     def forward(self, x):
         return self.net(x).flatten()
 
 
 def discriminator_loss(D, real, fake):
-    """Binary cross-entropy: real images labelled 1, generated ones (detached) labelled 0."""
+    """Binary cross-entropy: real images labelled 1, generated ones (detached) labelled
+    0."""
     d_real, d_fake = D(real), D(fake.detach())
-    return (F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real))
-            + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake)))
+    return F.binary_cross_entropy_with_logits(
+        d_real, torch.ones_like(d_real)
+    ) + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake))
 
 
 def generator_loss(D, fake):
@@ -58,8 +71,8 @@ def generator_loss(D, fake):
 
 
 def train(G, D, images, steps=1000, batch=64, lr=2e-4, device="cpu", seed=0):
-    """Alternate D and G steps (Adam, lr 2e-4, beta1 0.5, as in the paper) on minibatches of
-    ``images`` (N, 1, 28, 28) in [0, 1]. Returns the loss history."""
+    """Alternate D and G steps (Adam, lr 2e-4, beta1 0.5, as in the paper) on
+    minibatches of ``images`` (N, 1, 28, 28) in [0, 1]. Returns the loss history."""
     gen = torch.Generator().manual_seed(seed)
     G, D = G.to(device).train(), D.to(device).train()
     opt_g = torch.optim.Adam(G.parameters(), lr=lr, betas=(0.5, 0.999))
@@ -82,12 +95,18 @@ def train(G, D, images, steps=1000, batch=64, lr=2e-4, device="cpu", seed=0):
 
 
 def slerp(z0, z1, t):
-    """Spherical interpolation between two noise vectors (the paper's latent walks stay on the
-    shell where Gaussian noise lives)."""
-    cos = (F.normalize(z0, dim=-1) * F.normalize(z1, dim=-1)).sum(-1, keepdim=True).clamp(-1, 1)
+    """Spherical interpolation between two noise vectors (the paper's latent walks stay
+    on the shell where Gaussian noise lives)."""
+    cos = (
+        (F.normalize(z0, dim=-1) * F.normalize(z1, dim=-1))
+        .sum(-1, keepdim=True)
+        .clamp(-1, 1)
+    )
     omega = torch.acos(cos)
     t = torch.as_tensor(t, dtype=z0.dtype).view(-1, 1)
-    return (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / torch.sin(omega)
+    return (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / torch.sin(
+        omega
+    )
 
 
 if __name__ == "__main__":

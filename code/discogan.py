@@ -1,29 +1,37 @@
-"""DiscoGAN (Kim, Cha, Kim, Lee and Kim, "Learning to Discover Cross-Domain Relations with
-Generative Adversarial Networks", ICML 2017). Like CycleGAN it learns two mappings between
-unpaired domains A and B, each judged by a discriminator of its output domain, and ties them
-together with a reconstruction loss: G_BA(G_AB(x_A)) must reconstruct x_A, and the other way.
-Its formulation is the plain one: the standard (cross-entropy) GAN loss, a squared-error
-reconstruction loss added with weight one, no identity loss, and encoder-decoder generators
-(strided convolutions down, transposed convolutions up) with a real/fake verdict per image.
+"""DiscoGAN (Kim, Cha, Kim, Lee and Kim, "Learning to Discover Cross-Domain Relations
+with Generative Adversarial Networks", ICML 2017). Like CycleGAN it learns two mappings
+between unpaired domains A and B, each judged by a discriminator of its output domain,
+and ties them together with a reconstruction loss: G_BA(G_AB(x_A)) must reconstruct x_A,
+and the other way. Its formulation is the plain one: the standard (cross-entropy) GAN
+loss, a squared-error reconstruction loss added with weight one, no identity loss, and
+encoder-decoder generators (strided convolutions down, transposed convolutions up) with
+a real/fake verdict per image.
 """
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 
 class Generator(nn.Module):
-    """Encoder-decoder for 1x28x28: 28 -> 14 -> 7 and back, batch norm, sigmoid output."""
+    """Encoder-decoder for 1x28x28: 28 -> 14 -> 7 and back, batch norm, sigmoid
+    output."""
 
     def __init__(self, width=16):
         super().__init__()
         w = width
         self.net = nn.Sequential(
-            nn.Conv2d(1, w, 4, stride=2, padding=1), nn.LeakyReLU(0.2),                 # 14
-            nn.Conv2d(w, 2 * w, 4, stride=2, padding=1), nn.BatchNorm2d(2 * w),
-            nn.LeakyReLU(0.2),                                                           # 7
-            nn.ConvTranspose2d(2 * w, w, 4, stride=2, padding=1), nn.BatchNorm2d(w),
-            nn.ReLU(),                                                                   # 14
-            nn.ConvTranspose2d(w, 1, 4, stride=2, padding=1), nn.Sigmoid())              # 28
+            nn.Conv2d(1, w, 4, stride=2, padding=1),
+            nn.LeakyReLU(0.2),  # 14
+            nn.Conv2d(w, 2 * w, 4, stride=2, padding=1),
+            nn.BatchNorm2d(2 * w),
+            nn.LeakyReLU(0.2),  # 7
+            nn.ConvTranspose2d(2 * w, w, 4, stride=2, padding=1),
+            nn.BatchNorm2d(w),
+            nn.ReLU(),  # 14
+            nn.ConvTranspose2d(w, 1, 4, stride=2, padding=1),
+            nn.Sigmoid(),
+        )  # 28
 
     def forward(self, x):
         return self.net(x)
@@ -36,17 +44,22 @@ class Discriminator(nn.Module):
         super().__init__()
         w = width
         self.net = nn.Sequential(
-            nn.Conv2d(1, w, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
-            nn.Conv2d(w, 2 * w, 4, stride=2, padding=1), nn.BatchNorm2d(2 * w), nn.LeakyReLU(0.2),
-            nn.Conv2d(2 * w, 1, 7))
+            nn.Conv2d(1, w, 4, stride=2, padding=1),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(w, 2 * w, 4, stride=2, padding=1),
+            nn.BatchNorm2d(2 * w),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(2 * w, 1, 7),
+        )
 
     def forward(self, x):
         return self.net(x).flatten(1)
 
 
 def discogan_losses(G_ab, G_ba, D_a, D_b, a, b):
-    """L_G = L_GAN_B + L_CONST_A + L_GAN_A + L_CONST_B (MSE reconstructions, BCE GAN terms);
-    L_D = the two discriminators' BCE. Returns (g_loss, d_loss, reconstruction)."""
+    """L_G = L_GAN_B + L_CONST_A + L_GAN_A + L_CONST_B (MSE reconstructions, BCE GAN
+    terms); L_D = the two discriminators' BCE. Returns (g_loss, d_loss,
+    reconstruction)."""
     bce = F.binary_cross_entropy_with_logits
     real, fake = lambda t: torch.ones_like(t), lambda t: torch.zeros_like(t)  # noqa: E731
     fake_b, fake_a = G_ab(a), G_ba(b)
@@ -64,8 +77,12 @@ def train(G_ab, G_ba, D_a, D_b, xa, xb, steps=500, batch_size=32, lr=2e-4):
     """Unpaired training, one G step and one D step per batch, Adam(0.5, 0.999).
     Returns a history dict of per-step losses."""
     dev = next(G_ab.parameters()).device
-    adam = lambda *ms: torch.optim.Adam([p for m in ms for p in m.parameters()],  # noqa: E731
-                                        lr=lr, betas=(0.5, 0.999))
+
+    def adam(*ms):
+        return torch.optim.Adam(
+            [p for m in ms for p in m.parameters()], lr=lr, betas=(0.5, 0.999)
+        )
+
     opt_g, opt_d = adam(G_ab, G_ba), adam(D_a, D_b)
     hist = dict(g=[], d=[], recon=[])
     for _ in range(steps):
@@ -73,7 +90,7 @@ def train(G_ab, G_ba, D_a, D_b, xa, xb, steps=500, batch_size=32, lr=2e-4):
         b = xb[torch.randint(len(xb), (batch_size,))].to(dev)
         g_loss, d_loss, recon = discogan_losses(G_ab, G_ba, D_a, D_b, a, b)
         opt_g.zero_grad()
-        g_loss.backward()            # also leaves gradients in D: dropped just below
+        g_loss.backward()  # also leaves gradients in D: dropped just below
         opt_d.zero_grad()
         d_loss.backward()
         opt_g.step()

@@ -1,19 +1,22 @@
-"""FCN: fully convolutional networks for semantic segmentation (Long, Shelhamer and Darrell, "Fully
-Convolutional Networks for Semantic Segmentation", CVPR 2015). A classification network is made
-fully convolutional: its fully connected layers become convolutions, so it outputs a coarse grid of
-class scores instead of one vector. 1x1 "score" convolutions read class scores off the last layer
-and off two earlier, finer pooling layers; the coarse scores are upsampled by learned transposed
-convolutions (initialised to bilinear interpolation) and summed with the finer ones (FCN-8s), and a
+"""FCN: fully convolutional networks for semantic segmentation (Long, Shelhamer and
+Darrell, "Fully Convolutional Networks for Semantic Segmentation", CVPR 2015). A
+classification network is made fully convolutional: its fully connected layers become
+convolutions, so it outputs a coarse grid of class scores instead of one vector. 1x1
+"score" convolutions read class scores off the last layer and off two earlier, finer
+pooling layers; the coarse scores are upsampled by learned transposed convolutions
+(initialised to bilinear interpolation) and summed with the finer ones (FCN-8s), and a
 final 8x upsampling brings the scores back to the input's size.
 """
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 
 def bilinear_kernel(channels, factor):
-    """Weights of a transposed convolution that performs bilinear upsampling by ``factor``,
-    one channel at a time (FCN's initialisation of its upsampling layers)."""
+    """Weights of a transposed convolution that performs bilinear upsampling by
+    ``factor``, one channel at a time (FCN's initialisation of its upsampling
+    layers)."""
     k = 2 * factor - factor % 2
     center = (k - 1) / 2 if k % 2 == 1 else factor - 0.5
     og = torch.arange(k, dtype=torch.float32)
@@ -24,37 +27,52 @@ def bilinear_kernel(channels, factor):
 
 
 def upsampler(channels, factor, learn=True):
-    """A transposed convolution that upsamples by ``factor``, initialised to bilinear."""
+    """A transposed convolution that upsamples by ``factor``, initialised to
+    bilinear."""
     k = 2 * factor - factor % 2
-    up = nn.ConvTranspose2d(channels, channels, k, stride=factor, padding=(k - factor) // 2,
-                            bias=False)
+    up = nn.ConvTranspose2d(
+        channels, channels, k, stride=factor, padding=(k - factor) // 2, bias=False
+    )
     up.weight.data.copy_(bilinear_kernel(channels, factor))
     up.weight.requires_grad_(learn)
     return up
 
 
 def stage(c_in, c_out):
-    """A VGG-like stage: two 3x3 convolutions with batch norm and ReLU, then 2x2 max-pooling."""
+    """A VGG-like stage: two 3x3 convolutions with batch norm and ReLU, then 2x2
+    max-pooling."""
     return nn.Sequential(
-        nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(),
-        nn.Conv2d(c_out, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(),
-        nn.MaxPool2d(2))
+        nn.Conv2d(c_in, c_out, 3, padding=1, bias=False),
+        nn.BatchNorm2d(c_out),
+        nn.ReLU(),
+        nn.Conv2d(c_out, c_out, 3, padding=1, bias=False),
+        nn.BatchNorm2d(c_out),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+    )
 
 
 class FCN8s(nn.Module):
-    """A five-stage VGG-like backbone (each stage halves the size), convolutionised "fully
-    connected" layers, 1x1 score layers on pool3 (1/8), pool4 (1/16) and the top (1/32), and
-    learned 2x, 2x and fixed 8x upsampling with summed skips. Inputs: sides divisible by 32."""
+    """A five-stage VGG-like backbone (each stage halves the size), convolutionised
+    "fully connected" layers, 1x1 score layers on pool3 (1/8), pool4 (1/16) and the top
+    (1/32), and learned 2x, 2x and fixed 8x upsampling with summed skips. Inputs: sides
+    divisible by 32."""
 
     def __init__(self, in_ch=1, n_classes=1, width=16):
         super().__init__()
         c = [width, 2 * width, 4 * width, 4 * width, 8 * width]
-        self.pool1_3 = nn.Sequential(stage(in_ch, c[0]), stage(c[0], c[1]), stage(c[1], c[2]))
+        self.pool1_3 = nn.Sequential(
+            stage(in_ch, c[0]), stage(c[0], c[1]), stage(c[1], c[2])
+        )
         self.pool4 = stage(c[2], c[3])
         self.pool5 = stage(c[3], c[4])
-        self.fc = nn.Sequential(                                      # "fc6" and "fc7" as convs
-            nn.Conv2d(c[4], 2 * c[4], 3, padding=1), nn.ReLU(), nn.Dropout2d(0.1),
-            nn.Conv2d(2 * c[4], 2 * c[4], 1), nn.ReLU())
+        self.fc = nn.Sequential(  # "fc6" and "fc7" as convs
+            nn.Conv2d(c[4], 2 * c[4], 3, padding=1),
+            nn.ReLU(),
+            nn.Dropout2d(0.1),
+            nn.Conv2d(2 * c[4], 2 * c[4], 1),
+            nn.ReLU(),
+        )
         self.score_top = nn.Conv2d(2 * c[4], n_classes, 1)
         self.score_pool4 = nn.Conv2d(c[3], n_classes, 1)
         self.score_pool3 = nn.Conv2d(c[2], n_classes, 1)
@@ -64,17 +82,17 @@ class FCN8s(nn.Module):
     def forward(self, x):
         if x.dim() != 4 or x.shape[-2] % 32 or x.shape[-1] % 32:
             raise ValueError(f"FCN8s needs sides divisible by 32, got {tuple(x.shape)}")
-        p3 = self.pool1_3(x)                                  # 1/8
-        p4 = self.pool4(p3)                                   # 1/16
-        top = self.score_top(self.fc(self.pool5(p4)))         # 1/32: coarse class scores
-        s = self.up2_top(top) + self.score_pool4(p4)          # fuse at 1/16 (FCN-16s)
-        s = self.up2_pool4(s) + self.score_pool3(p3)          # fuse at 1/8  (FCN-8s)
-        return self.up8(s)                                    # back to the input size
+        p3 = self.pool1_3(x)  # 1/8
+        p4 = self.pool4(p3)  # 1/16
+        top = self.score_top(self.fc(self.pool5(p4)))  # 1/32: coarse class scores
+        s = self.up2_top(top) + self.score_pool4(p4)  # fuse at 1/16 (FCN-16s)
+        s = self.up2_pool4(s) + self.score_pool3(p3)  # fuse at 1/8  (FCN-8s)
+        return self.up8(s)  # back to the input size
 
 
 def segmentation_loss(logits, mask):
-    """Per-pixel binary cross-entropy, averaged over all pixels (FCN's per-pixel softmax loss for
-    two classes)."""
+    """Per-pixel binary cross-entropy, averaged over all pixels (FCN's per-pixel softmax
+    loss for two classes)."""
     return F.binary_cross_entropy_with_logits(logits, mask)
 
 
@@ -95,8 +113,9 @@ def augment(x, m):
 
 
 def train(model, x_train, m_train, epochs=30, batch_size=16, lr=3e-3, device="cpu"):
-    """Adam with a cosine learning-rate schedule on the per-pixel loss, on randomly flipped and
-    rotated tiles. Returns the list of mean training losses, one per epoch."""
+    """Adam with a cosine learning-rate schedule on the per-pixel loss, on randomly
+    flipped and rotated tiles. Returns the list of mean training losses, one per
+    epoch."""
     model.to(device).train()
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=lr)
@@ -106,7 +125,9 @@ def train(model, x_train, m_train, epochs=30, batch_size=16, lr=3e-3, device="cp
     for _ in range(epochs):
         perm, total = torch.randperm(len(x_train)), 0.0
         for i in range(0, len(x_train), batch_size):
-            x, m = augment(x_train[perm[i:i + batch_size]], m_train[perm[i:i + batch_size]])
+            x, m = augment(
+                x_train[perm[i : i + batch_size]], m_train[perm[i : i + batch_size]]
+            )
             loss = segmentation_loss(model(x.to(device)), m.to(device))
             opt.zero_grad()
             loss.backward()

@@ -1,10 +1,12 @@
-"""Generative adversarial network (Goodfellow et al., "Generative Adversarial Nets", NeurIPS 2014).
-A generator G maps noise z to samples; a discriminator D is trained to tell real samples from
-G's, and G is trained to fool it. At the optimum of this two-player game G's distribution equals
-the data distribution. Here both players are small MLPs, trained with the non-saturating generator
-loss the paper recommends in practice, on a 2-D ring of eight Gaussians (where mode collapse can be
-seen and counted) and on flattened 28x28 digits.
+"""Generative adversarial network (Goodfellow et al., "Generative Adversarial Nets",
+NeurIPS 2014). A generator G maps noise z to samples; a discriminator D is trained to
+tell real samples from G's, and G is trained to fool it. At the optimum of this
+two-player game G's distribution equals the data distribution. Here both players are
+small MLPs, trained with the non-saturating generator loss the paper recommends in
+practice, on a 2-D ring of eight Gaussians (where mode collapse can be seen and counted)
+and on flattened 28x28 digits.
 """
+
 import math
 
 import torch
@@ -13,16 +15,19 @@ import torch.nn.functional as F
 
 
 class Generator(nn.Module):
-    """MLP from noise z (N, z_dim) to samples (N, out_dim); ``out`` squashes the last layer
-    (``"sigmoid"`` for pixels in [0, 1], ``None`` for points in the plane); ``norm`` adds batch
-    norm to the hidden layers (steadier training on images)."""
+    """MLP from noise z (N, z_dim) to samples (N, out_dim); ``out`` squashes the last
+    layer (``"sigmoid"`` for pixels in [0, 1], ``None`` for points in the plane);
+    ``norm`` adds batch norm to the hidden layers (steadier training on images)."""
 
     def __init__(self, z_dim=16, out_dim=2, hidden=128, depth=3, out=None, norm=False):
         super().__init__()
         layers, d = [], z_dim
         for _ in range(depth):
-            layers += [nn.Linear(d, hidden), nn.BatchNorm1d(hidden) if norm else nn.Identity(),
-                       nn.LeakyReLU(0.2)]
+            layers += [
+                nn.Linear(d, hidden),
+                nn.BatchNorm1d(hidden) if norm else nn.Identity(),
+                nn.LeakyReLU(0.2),
+            ]
             d = hidden
         layers.append(nn.Linear(d, out_dim))
         self.net, self.out, self.z_dim = nn.Sequential(*layers), out, z_dim
@@ -49,10 +54,11 @@ class Discriminator(nn.Module):
 
 
 def discriminator_loss(d_real, d_fake):
-    """D maximises log D(x) + log(1 - D(G(z))): binary cross-entropy on its logits with label 1
-    for real samples and 0 for generated ones."""
-    return (F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real))
-            + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake)))
+    """D maximises log D(x) + log(1 - D(G(z))): binary cross-entropy on its logits with
+    label 1 for real samples and 0 for generated ones."""
+    return F.binary_cross_entropy_with_logits(
+        d_real, torch.ones_like(d_real)
+    ) + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake))
 
 
 def generator_loss(d_fake):
@@ -61,11 +67,22 @@ def generator_loss(d_fake):
     return F.binary_cross_entropy_with_logits(d_fake, torch.ones_like(d_fake))
 
 
-def train(G, D, data, steps=2000, batch=256, lr=2e-4, betas=(0.5, 0.999), device="cpu",
-          every=0, callback=None, seed=0):
-    """Alternate one D step and one G step on minibatches of ``data`` (a tensor of real samples);
-    both learning rates fall linearly to zero. Every ``every`` steps calls ``callback(step, G)``
-    (for snapshots). Returns the loss history."""
+def train(
+    G,
+    D,
+    data,
+    steps=2000,
+    batch=256,
+    lr=2e-4,
+    betas=(0.5, 0.999),
+    device="cpu",
+    every=0,
+    callback=None,
+    seed=0,
+):
+    """Alternate one D step and one G step on minibatches of ``data`` (a tensor of real
+    samples); both learning rates fall linearly to zero. Every ``every`` steps calls
+    ``callback(step, G)`` (for snapshots). Returns the loss history."""
     gen = torch.Generator().manual_seed(seed)
     G, D = G.to(device).train(), D.to(device).train()
     opt_g = torch.optim.Adam(G.parameters(), lr=lr, betas=betas)
@@ -77,11 +94,11 @@ def train(G, D, data, steps=2000, batch=256, lr=2e-4, betas=(0.5, 0.999), device
         x = data[torch.randint(len(data), (batch,), generator=gen)].to(device)
         z = torch.randn(batch, G.z_dim, device=device)
         fake = G(z)
-        d_loss = discriminator_loss(D(x), D(fake.detach()))   # D's step: G's graph cut
+        d_loss = discriminator_loss(D(x), D(fake.detach()))  # D's step: G's graph cut
         opt_d.zero_grad()
         d_loss.backward()
         opt_d.step()
-        g_loss = generator_loss(D(fake))                      # G's step through updated D
+        g_loss = generator_loss(D(fake))  # G's step through updated D
         opt_g.zero_grad()
         g_loss.backward()
         opt_g.step()
@@ -95,8 +112,8 @@ def train(G, D, data, steps=2000, batch=256, lr=2e-4, betas=(0.5, 0.999), device
 
 
 def ring(n, modes=8, radius=2.0, std=0.02, seed=0):
-    """n points from a ring of ``modes`` Gaussians (radius ``radius``, per-axis ``std``).
-    Returns ``(points (n, 2), centers (modes, 2))``."""
+    """n points from a ring of ``modes`` Gaussians (radius ``radius``, per-axis
+    ``std``). Returns ``(points (n, 2), centers (modes, 2))``."""
     g = torch.Generator().manual_seed(seed)
     angle = 2 * math.pi * torch.arange(modes) / modes
     centers = radius * torch.stack([angle.cos(), angle.sin()], 1)
@@ -105,8 +122,8 @@ def ring(n, modes=8, radius=2.0, std=0.02, seed=0):
 
 
 def mode_stats(samples, centers, std=0.02, min_share=0.01):
-    """``(quality, covered)``: the share of samples within 3 std of their nearest mode, and how
-    many modes hold at least ``min_share`` of all samples within that radius."""
+    """``(quality, covered)``: the share of samples within 3 std of their nearest mode,
+    and how many modes hold at least ``min_share`` of all samples within that radius."""
     dist = torch.cdist(samples.float(), centers.float())
     d_min, nearest = dist.min(1)
     good = d_min <= 3 * std
@@ -120,5 +137,7 @@ if __name__ == "__main__":
     hist = train(G, D, data, steps=50, batch=128)
     with torch.no_grad():
         q, k = mode_stats(G(torch.randn(1000, G.z_dim)), centers)
-    print(f"d_loss {hist['d_loss'][-1]:.3f}  g_loss {hist['g_loss'][-1]:.3f}  "
-          f"quality {q:.2f}  modes {k}")
+    print(
+        f"d_loss {hist['d_loss'][-1]:.3f}  g_loss {hist['g_loss'][-1]:.3f}  "
+        f"quality {q:.2f}  modes {k}"
+    )

@@ -1,12 +1,14 @@
-"""InfoGAN (Chen, Duan, Houthooft, Schulman, Sutskever and Abbeel, "InfoGAN: Interpretable
-Representation Learning by Information Maximizing Generative Adversarial Nets", NeurIPS 2016). The
-generator's input is split into unstructured noise z and a latent code c (here one categorical code
-with 10 values and two continuous codes in [-1, 1]); beside the usual GAN game, the generator is
-rewarded for making c recoverable from its sample. The mutual information I(c; G(z, c)) is bounded
-from below by H(c) + E log Q(c | x) with an auxiliary posterior Q, a second head on the
-discriminator's body, so the bound costs one extra small layer. Without labels, the categorical code
-tends to take the digit class and the continuous codes slant and stroke width. Here 14x14 digits.
+"""InfoGAN (Chen, Duan, Houthooft, Schulman, Sutskever and Abbeel, "InfoGAN:
+Interpretable Representation Learning by Information Maximizing Generative Adversarial
+Nets", NeurIPS 2016). The generator's input is split into unstructured noise z and a
+latent code c (here one categorical code with 10 values and two continuous codes in [-1,
+1]); beside the usual GAN game, the generator is rewarded for making c recoverable from
+its sample. The mutual information I(c; G(z, c)) is bounded from below by H(c) + E log
+Q(c | x) with an auxiliary posterior Q, a second head on the discriminator's body, so
+the bound costs one extra small layer. Without labels, the categorical code tends to
+take the digit class and the continuous codes slant and stroke width. Here 14x14 digits.
 """
+
 import math
 
 import torch
@@ -15,16 +17,24 @@ import torch.nn.functional as F
 
 
 class InfoGenerator(nn.Module):
-    """[z (N, noise), one-hot c_cat (N, 10), c_cont (N, 2)] -> 7x7 map -> 14x14 digit in [0, 1]."""
+    """[z (N, noise), one-hot c_cat (N, 10), c_cont (N, 2)] -> 7x7 map -> 14x14 digit in
+    [0, 1]."""
 
     def __init__(self, noise_dim=32, n_cat=10, n_cont=2, width=32):
         super().__init__()
         self.noise_dim, self.n_cat, self.n_cont, w = noise_dim, n_cat, n_cont, width
-        self.fc = nn.Sequential(nn.Linear(noise_dim + n_cat + n_cont, 2 * w * 49, bias=False),
-                                nn.BatchNorm1d(2 * w * 49), nn.ReLU())
+        self.fc = nn.Sequential(
+            nn.Linear(noise_dim + n_cat + n_cont, 2 * w * 49, bias=False),
+            nn.BatchNorm1d(2 * w * 49),
+            nn.ReLU(),
+        )
         self.net = nn.Sequential(
-            nn.ConvTranspose2d(2 * w, w, 4, 2, 1, bias=False), nn.BatchNorm2d(w), nn.ReLU(),  # 7 -> 14
-            nn.Conv2d(w, 1, 3, 1, 1), nn.Sigmoid())
+            nn.ConvTranspose2d(2 * w, w, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(w),
+            nn.ReLU(),  # 7 -> 14
+            nn.Conv2d(w, 1, 3, 1, 1),
+            nn.Sigmoid(),
+        )
 
     def forward(self, z, c_cat, c_cont):
         h = torch.cat([z, F.one_hot(c_cat, self.n_cat).float(), c_cont], 1)
@@ -32,31 +42,41 @@ class InfoGenerator(nn.Module):
 
 
 class InfoDiscriminator(nn.Module):
-    """(N, 1, 14, 14) -> shared body h -> D's logit (N,), and Q's head: code logits (N, 10) and the
-    continuous codes' means (N, 2)."""
+    """(N, 1, 14, 14) -> shared body h -> D's logit (N,), and Q's head: code logits (N,
+    10) and the continuous codes' means (N, 2)."""
 
     def __init__(self, n_cat=10, n_cont=2, width=32, hidden=128):
         super().__init__()
         w, self.n_cat = width, n_cat
         self.body = nn.Sequential(
-            nn.Conv2d(1, w, 4, 2, 1), nn.LeakyReLU(0.2),                               # 14 -> 7
-            nn.Conv2d(w, 2 * w, 3, 2, 1, bias=False), nn.BatchNorm2d(2 * w), nn.LeakyReLU(0.2),  # 7 -> 4
-            nn.Flatten(), nn.Linear(2 * w * 16, hidden, bias=False), nn.BatchNorm1d(hidden),
-            nn.LeakyReLU(0.2))
+            nn.Conv2d(1, w, 4, 2, 1),
+            nn.LeakyReLU(0.2),  # 14 -> 7
+            nn.Conv2d(w, 2 * w, 3, 2, 1, bias=False),
+            nn.BatchNorm2d(2 * w),
+            nn.LeakyReLU(0.2),  # 7 -> 4
+            nn.Flatten(),
+            nn.Linear(2 * w * 16, hidden, bias=False),
+            nn.BatchNorm1d(hidden),
+            nn.LeakyReLU(0.2),
+        )
         self.d_head = nn.Linear(hidden, 1)
-        self.q_head = nn.Sequential(nn.Linear(hidden, hidden), nn.LeakyReLU(0.2),
-                                    nn.Linear(hidden, n_cat + n_cont))
+        self.q_head = nn.Sequential(
+            nn.Linear(hidden, hidden),
+            nn.LeakyReLU(0.2),
+            nn.Linear(hidden, n_cat + n_cont),
+        )
 
     def forward(self, x):
         h = self.body(x)
         q = self.q_head(h)
-        return self.d_head(h).squeeze(1), q[:, :self.n_cat], q[:, self.n_cat:]
+        return self.d_head(h).squeeze(1), q[:, : self.n_cat], q[:, self.n_cat :]
 
 
 def info_loss(cat_logits, c_cat, cont_mean, c_cont, cont_weight=0.5):
-    """Minus the variational bound on I(c; x), up to the constant H(c): the cross-entropy of Q's
-    code logits against the code that was drawn, plus a unit-variance Gaussian log-likelihood of
-    the continuous codes (a squared error), weighted as in the paper for continuous codes."""
+    """Minus the variational bound on I(c; x), up to the constant H(c): the
+    cross-entropy of Q's code logits against the code that was drawn, plus a
+    unit-variance Gaussian log-likelihood of the continuous codes (a squared error),
+    weighted as in the paper for continuous codes."""
     cat = F.cross_entropy(cat_logits, c_cat)
     cont = 0.5 * ((cont_mean - c_cont) ** 2).sum(1).mean()
     return cat + cont_weight * cont, cat
@@ -70,25 +90,43 @@ def sample_codes(n, noise_dim, n_cat=10, n_cont=2, device="cpu", generator=None)
     return z, c_cat, c_cont
 
 
-def train(G, D, images, steps=1000, batch=64, lr_d=2e-4, lr_g=1e-3, info_weight=1.0, device="cpu",
-          seed=0):
-    """One D step (binary cross-entropy, real vs detached fake), then one step of G and Q on the
-    non-saturating G loss plus info_weight * info_loss. Q's head is updated with G (as in the
-    paper); the shared body learns from D's loss only. Returns the loss history."""
+def train(
+    G,
+    D,
+    images,
+    steps=1000,
+    batch=64,
+    lr_d=2e-4,
+    lr_g=1e-3,
+    info_weight=1.0,
+    device="cpu",
+    seed=0,
+):
+    """One D step (binary cross-entropy, real vs detached fake), then one step of G and
+    Q on the non-saturating G loss plus info_weight * info_loss. Q's head is updated
+    with G (as in the paper); the shared body learns from D's loss only. Returns the
+    loss history."""
     gen = torch.Generator().manual_seed(seed)
     G, D = G.to(device).train(), D.to(device).train()
-    opt_d = torch.optim.Adam(list(D.body.parameters()) + list(D.d_head.parameters()), lr=lr_d,
-                             betas=(0.5, 0.999))
-    opt_g = torch.optim.Adam(list(G.parameters()) + list(D.q_head.parameters()), lr=lr_g,
-                             betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(
+        list(D.body.parameters()) + list(D.d_head.parameters()),
+        lr=lr_d,
+        betas=(0.5, 0.999),
+    )
+    opt_g = torch.optim.Adam(
+        list(G.parameters()) + list(D.q_head.parameters()), lr=lr_g, betas=(0.5, 0.999)
+    )
     hist = {"d_loss": [], "g_loss": [], "info_loss": [], "mi_bound": []}
     for _ in range(steps):
         real = images[torch.randint(len(images), (batch,), generator=gen)].to(device)
-        z, c_cat, c_cont = sample_codes(batch, G.noise_dim, G.n_cat, G.n_cont, device, gen)
+        z, c_cat, c_cont = sample_codes(
+            batch, G.noise_dim, G.n_cat, G.n_cont, device, gen
+        )
         fake = G(z, c_cat, c_cont)
         d_real, d_fake = D(real)[0], D(fake.detach())[0]
-        d_loss = (F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real))
-                  + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake)))
+        d_loss = F.binary_cross_entropy_with_logits(
+            d_real, torch.ones_like(d_real)
+        ) + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake))
         opt_d.zero_grad()
         d_loss.backward()
         opt_d.step()
@@ -100,7 +138,7 @@ def train(G, D, images, steps=1000, batch=64, lr_d=2e-4, lr_g=1e-3, info_weight=
         opt_g.step()
         for k, v in (("d_loss", d_loss), ("g_loss", g_loss), ("info_loss", i_loss)):
             hist[k].append(v.item())
-        hist["mi_bound"].append(math.log(G.n_cat) - cat_ce.item())   # H(c) - CE, in nats
+        hist["mi_bound"].append(math.log(G.n_cat) - cat_ce.item())  # H(c) - CE, in nats
     return hist
 
 
@@ -115,5 +153,7 @@ def generate(G, c_cat, c_cont, z=None, device="cpu"):
 if __name__ == "__main__":
     G, D = InfoGenerator(noise_dim=8, width=8), InfoDiscriminator(width=8, hidden=32)
     hist = train(G, D, torch.rand(128, 1, 14, 14), steps=5, batch=32)
-    print(f"d_loss {hist['d_loss'][-1]:.3f}  g_loss {hist['g_loss'][-1]:.3f}  "
-          f"info loss {hist['info_loss'][-1]:.3f}")
+    print(
+        f"d_loss {hist['d_loss'][-1]:.3f}  g_loss {hist['g_loss'][-1]:.3f}  "
+        f"info loss {hist['info_loss'][-1]:.3f}"
+    )

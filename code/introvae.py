@@ -1,26 +1,35 @@
-"""IntroVAE (Huang, Li, He, Sun and Tan, "IntroVAE: Introspective Variational Autoencoders for
-Photographic Image Synthesis", NeurIPS 2018). A VAE whose encoder doubles as the discriminator of
-a GAN, with no extra network: the encoder is trained to give real images a small KL divergence
-from the prior and generated images (reconstructions and prior samples) a KL of at least a margin
-m, while the decoder is trained to make the encoder give its images a small KL. On real data the
-encoder and decoder still form an ordinary VAE (reconstruction plus KL), which keeps training
+"""IntroVAE (Huang, Li, He, Sun and Tan, "IntroVAE: Introspective Variational
+Autoencoders for Photographic Image Synthesis", NeurIPS 2018). A VAE whose encoder
+doubles as the discriminator of a GAN, with no extra network: the encoder is trained to
+give real images a small KL divergence from the prior and generated images
+(reconstructions and prior samples) a KL of at least a margin m, while the decoder is
+trained to make the encoder give its images a small KL. On real data the encoder and
+decoder still form an ordinary VAE (reconstruction plus KL), which keeps training
 stable; the adversarial term is what sharpens the samples.
 """
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 
 class Encoder(nn.Module):
-    """q(z|x) for 1x28x28 images: two strided convolutions, then the mean and log-variance."""
+    """q(z|x) for 1x28x28 images: two strided convolutions, then the mean and
+    log-variance."""
 
     def __init__(self, z_dim=16, width=16, hidden=256):
         super().__init__()
         w = width
         self.net = nn.Sequential(
-            nn.Conv2d(1, w, 4, 2, 1), nn.LeakyReLU(0.2),
-            nn.Conv2d(w, 2 * w, 4, 2, 1), nn.LeakyReLU(0.2), nn.Flatten(),
-            nn.Linear(2 * w * 49, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, 2 * z_dim))
+            nn.Conv2d(1, w, 4, 2, 1),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(w, 2 * w, 4, 2, 1),
+            nn.LeakyReLU(0.2),
+            nn.Flatten(),
+            nn.Linear(2 * w * 49, hidden),
+            nn.LeakyReLU(0.2),
+            nn.Linear(hidden, 2 * z_dim),
+        )
 
     def forward(self, x):
         mu, logvar = self.net(x.view(-1, 1, 28, 28)).chunk(2, dim=1)
@@ -34,45 +43,73 @@ class Decoder(nn.Module):
         super().__init__()
         self.z_dim, w = z_dim, width
         self.net = nn.Sequential(
-            nn.Linear(z_dim, hidden), nn.ReLU(), nn.Linear(hidden, 2 * w * 49), nn.ReLU(),
+            nn.Linear(z_dim, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, 2 * w * 49),
+            nn.ReLU(),
             nn.Unflatten(1, (2 * w, 7, 7)),
-            nn.ConvTranspose2d(2 * w, w, 4, 2, 1), nn.ReLU(),
-            nn.ConvTranspose2d(w, 1, 4, 2, 1))
+            nn.ConvTranspose2d(2 * w, w, 4, 2, 1),
+            nn.ReLU(),
+            nn.ConvTranspose2d(w, 1, 4, 2, 1),
+        )
 
     def forward(self, z):
         return self.net(z)
 
 
 def kl_normal(mu, logvar):
-    """KL(N(mu, diag exp(logvar)) || N(0, I)) per example, summed over latent dimensions."""
+    """KL(N(mu, diag exp(logvar)) || N(0, I)) per example, summed over latent
+    dimensions."""
     return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=1)
 
 
 def introvae_losses(enc, dec, x, margin=40.0, alpha=0.25, beta=1.0):
     """The two losses of one IntroVAE step, in nats per image.
 
-    Encoder:  KL(x) + alpha * sum_s [m - KL(x_s)]^+ + beta * recon   (x_s with gradients stopped)
-    Decoder:  alpha * sum_s KL(x_s) + beta * recon
-    where x_s are the reconstruction x_r and a prior sample x_p. Returns (loss_enc, loss_dec,
-    stats); the caller must apply loss_enc to the encoder only and loss_dec to the decoder only."""
+    Encoder:  KL(x) + alpha * sum_s [m - KL(x_s)]^+ + beta * recon   (x_s with gradients
+    stopped) Decoder:  alpha * sum_s KL(x_s) + beta * recon where x_s are the
+    reconstruction x_r and a prior sample x_p. Returns (loss_enc, loss_dec, stats); the
+    caller must apply loss_enc to the encoder only and loss_dec to the decoder only."""
     mu, logvar = enc(x)
     z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
     logits_r = dec(z)
-    recon = F.binary_cross_entropy_with_logits(logits_r, x, reduction="none").flatten(1).sum(1)
+    recon = (
+        F.binary_cross_entropy_with_logits(logits_r, x, reduction="none")
+        .flatten(1)
+        .sum(1)
+    )
     x_r, x_p = torch.sigmoid(logits_r), torch.sigmoid(dec(torch.randn_like(z)))
     kl_real = kl_normal(mu, logvar)
-    kl_fake_e = [kl_normal(*enc(xs.detach())) for xs in (x_r, x_p)]   # encoder: push KL up
-    kl_fake_g = [kl_normal(*enc(xs)) for xs in (x_r, x_p)]            # decoder: pull KL down
-    loss_enc = (kl_real + alpha * sum(F.relu(margin - k) for k in kl_fake_e) + beta * recon).mean()
+    kl_fake_e = [
+        kl_normal(*enc(xs.detach())) for xs in (x_r, x_p)
+    ]  # encoder: push KL up
+    kl_fake_g = [kl_normal(*enc(xs)) for xs in (x_r, x_p)]  # decoder: pull KL down
+    loss_enc = (
+        kl_real + alpha * sum(F.relu(margin - k) for k in kl_fake_e) + beta * recon
+    ).mean()
     loss_dec = (alpha * sum(kl_fake_g) + beta * recon).mean()
-    stats = dict(recon=recon.mean().item(), kl_real=kl_real.mean().item(),
-                 kl_fake=kl_fake_e[1].mean().item())
+    stats = dict(
+        recon=recon.mean().item(),
+        kl_real=kl_real.mean().item(),
+        kl_fake=kl_fake_e[1].mean().item(),
+    )
     return loss_enc, loss_dec, stats
 
 
-def train(enc, dec, x_train, device, epochs=10, batch_size=100, lr=1e-3, margin=40.0,
-          alpha=0.25, beta=1.0):
-    """Alternating updates in one step: each loss's gradient goes to its own network only."""
+def train(
+    enc,
+    dec,
+    x_train,
+    device,
+    epochs=10,
+    batch_size=100,
+    lr=1e-3,
+    margin=40.0,
+    alpha=0.25,
+    beta=1.0,
+):
+    """Alternating updates in one step: each loss's gradient goes to its own network
+    only."""
     enc.to(device), dec.to(device)
     opt_e = torch.optim.Adam(enc.parameters(), lr=lr)
     opt_d = torch.optim.Adam(dec.parameters(), lr=lr)
@@ -99,14 +136,23 @@ def sample(dec, n, device):
 
 
 def laplacian_variance(images):
-    """Sharpness of each image: the variance of its discrete Laplacian (blur lowers it)."""
-    k = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]]).view(1, 1, 3, 3)
+    """Sharpness of each image: the variance of its discrete Laplacian (blur lowers
+    it)."""
+    k = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]]).view(
+        1, 1, 3, 3
+    )
     return F.conv2d(images.view(-1, 1, 28, 28).float().cpu(), k).flatten(1).var(dim=1)
 
 
 if __name__ == "__main__":
     torch.manual_seed(0)
     x = (torch.rand(256, 1, 28, 28) > 0.7).float()
-    enc, dec = Encoder(z_dim=4, width=4, hidden=32), Decoder(z_dim=4, width=4, hidden=32)
+    enc, dec = (
+        Encoder(z_dim=4, width=4, hidden=32),
+        Decoder(z_dim=4, width=4, hidden=32),
+    )
     hist = train(enc, dec, x, torch.device("cpu"), epochs=3, batch_size=64, margin=10.0)
-    print(f"introvae: reconstruction loss per epoch {[round(v, 1) for v in hist['recon']]}")
+    print(
+        f"introvae: reconstruction loss per epoch "
+        f"{[round(v, 1) for v in hist['recon']]}"
+    )

@@ -1,18 +1,19 @@
-"""Multilayer perceptron: stacked fully connected layers with a nonlinearity between them, trained
-by backpropagation (Rumelhart, Hinton and Williams, "Learning representations by back-propagating
-errors", Nature 1986). Each hidden layer computes ``h = relu(W x + b)``; the last layer gives one
-score (logit) per class and the loss is the cross-entropy of the softmax of those scores. Without
-the nonlinearity the stack collapses to one linear map (logistic regression); with it, even a single
-hidden layer can approximate any continuous function of the input given enough units.
+"""Multilayer perceptron: stacked fully connected layers with a nonlinearity between
+them, trained by backpropagation (Rumelhart, Hinton and Williams, "Learning
+representations by back-propagating errors", Nature 1986). Each hidden layer computes
+``h = relu(W x + b)``; the last layer gives one score (logit) per class and the loss is
+the cross-entropy of the softmax of those scores. Without the nonlinearity the stack
+collapses to one linear map (logistic regression); with it, even a single hidden layer
+can approximate any continuous function of the input given enough units.
 """
+
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 
 class MLP(nn.Module):
-    """Flatten the input, then ``len(hidden)`` blocks of Linear -> ReLU -> Dropout, then a Linear
-    layer to ``n_classes`` logits (no softmax: the loss applies it)."""
+    """Flatten the input, then ``len(hidden)`` blocks of Linear -> ReLU -> Dropout, then
+    a Linear layer to ``n_classes`` logits (no softmax: the loss applies it)."""
 
     def __init__(self, n_in=64, hidden=(256, 256), n_classes=10, dropout=0.2):
         super().__init__()
@@ -28,16 +29,24 @@ class MLP(nn.Module):
 
 
 def mlp_loss(logits, y):
-    """Cross-entropy: minus the log softmax probability of the true class, averaged over the batch.
-    Written out; ``F.cross_entropy(logits, y)`` computes the same number."""
+    """Cross-entropy: minus the log softmax probability of the true class, averaged over
+    the batch. Written out; ``F.cross_entropy(logits, y)`` computes the same number."""
     log_p = logits - torch.logsumexp(logits, dim=1, keepdim=True)
     return -log_p.gather(1, y[:, None]).mean()
 
 
-def train(model, x_train, y_train, epochs=100, batch_size=64, lr=1e-3, weight_decay=1e-4,
-          device="cpu"):
-    """AdamW on the cross-entropy with a cosine learning-rate schedule. Returns the list of mean
-    training losses, one per epoch."""
+def train(
+    model,
+    x_train,
+    y_train,
+    epochs=100,
+    batch_size=64,
+    lr=1e-3,
+    weight_decay=1e-4,
+    device="cpu",
+):
+    """AdamW on the cross-entropy with a cosine learning-rate schedule. Returns the list
+    of mean training losses, one per epoch."""
     model.to(device).train()
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     steps = epochs * ((len(x_train) + batch_size - 1) // batch_size)
@@ -46,7 +55,7 @@ def train(model, x_train, y_train, epochs=100, batch_size=64, lr=1e-3, weight_de
     for _ in range(epochs):
         perm, total = torch.randperm(len(x_train)), 0.0
         for i in range(0, len(x_train), batch_size):
-            idx = perm[i:i + batch_size]
+            idx = perm[i : i + batch_size]
             x, y = x_train[idx].to(device), y_train[idx].to(device)
             loss = mlp_loss(model(x), y)
             opt.zero_grad()
@@ -68,7 +77,7 @@ def predict(model, x, device="cpu"):
 if __name__ == "__main__":
     torch.manual_seed(0)
     x = torch.randn(256, 64)
-    y = (x[:, :10].argmax(1))                      # a learnable synthetic labelling
+    y = x[:, :10].argmax(1)  # a learnable synthetic labelling
     model = MLP()
     hist = train(model, x, y, epochs=10)
     acc = (predict(model, x) == y).float().mean()

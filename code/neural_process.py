@@ -1,12 +1,14 @@
-"""Neural Process (Garnelo, Schwarz, Rosenbaum, Viola, Rezende, Eslami and Teh, "Neural Processes",
-ICML 2018 workshop; with the deterministic path of Kim et al., "Attentive Neural Processes", ICLR
-2019, without attention). A model of functions: given a context set of (x, y) pairs from one
-function (here the pixels of one digit, x the coordinates and y the intensity), it predicts a
-Gaussian over y at any target x. Each context pair is encoded on its own and the codes are
-averaged, so the prediction does not depend on the order of the context and works for any number
-of points. A deterministic path carries the mean code r; a latent path gives a Gaussian over a
-global z, whose samples are coherent whole functions (one digit each), trained with an ELBO.
+"""Neural Process (Garnelo, Schwarz, Rosenbaum, Viola, Rezende, Eslami and Teh, "Neural
+Processes", ICML 2018 workshop; with the deterministic path of Kim et al., "Attentive
+Neural Processes", ICLR 2019, without attention). A model of functions: given a context
+set of (x, y) pairs from one function (here the pixels of one digit, x the coordinates
+and y the intensity), it predicts a Gaussian over y at any target x. Each context pair
+is encoded on its own and the codes are averaged, so the prediction does not depend on
+the order of the context and works for any number of points. A deterministic path
+carries the mean code r; a latent path gives a Gaussian over a global z, whose samples
+are coherent whole functions (one digit each), trained with an ELBO.
 """
+
 import math
 
 import torch
@@ -22,13 +24,13 @@ def mlp(sizes):
 
 
 class NeuralProcess(nn.Module):
-    """x: (B, N, x_dim) coordinates, y: (B, N, y_dim) values. Context sets are aggregated by the
-    mean over N."""
+    """x: (B, N, x_dim) coordinates, y: (B, N, y_dim) values. Context sets are
+    aggregated by the mean over N."""
 
     def __init__(self, x_dim=2, y_dim=1, h=128, r_dim=128, z_dim=64):
         super().__init__()
-        self.det = mlp([x_dim + y_dim, h, h, r_dim])               # deterministic path
-        self.lat = mlp([x_dim + y_dim, h, h, 2 * z_dim])           # latent path (per point)
+        self.det = mlp([x_dim + y_dim, h, h, r_dim])  # deterministic path
+        self.lat = mlp([x_dim + y_dim, h, h, 2 * z_dim])  # latent path (per point)
         self.dec = mlp([x_dim + r_dim + z_dim, h, h, h, 2 * y_dim])
 
     def latent(self, x, y):
@@ -37,14 +39,16 @@ class NeuralProcess(nn.Module):
         return mu, 0.1 + 0.9 * torch.sigmoid(s)
 
     def forward(self, xc, yc, xt, z=None):
-        """Predictive mean and standard deviation at targets xt (B, T, x_dim). Without z, a z is
-        drawn from q(z | context)."""
-        r = self.det(torch.cat([xc, yc], -1)).mean(1)             # (B, r_dim), order-free
+        """Predictive mean and standard deviation at targets xt (B, T, x_dim). Without
+        z, a z is drawn from q(z | context)."""
+        r = self.det(torch.cat([xc, yc], -1)).mean(1)  # (B, r_dim), order-free
         if z is None:
             mu, sigma = self.latent(xc, yc)
             z = mu + sigma * torch.randn_like(mu)
         T = xt.shape[1]
-        h = torch.cat([xt, r[:, None].expand(-1, T, -1), z[:, None].expand(-1, T, -1)], -1)
+        h = torch.cat(
+            [xt, r[:, None].expand(-1, T, -1), z[:, None].expand(-1, T, -1)], -1
+        )
         mean, s = self.dec(h).chunk(2, -1)
         return mean, 0.05 + 0.95 * F.softplus(s)
 
@@ -52,36 +56,49 @@ class NeuralProcess(nn.Module):
 def np_loss(model, xc, yc, xt, yt):
     """Negative ELBO per image: -E_{q(z|C,T)} log N(yt; mean, std) summed over targets
     + KL(q(z | C and T) || q(z | C)) (the context posterior stands in for the prior)."""
-    mu_t, sig_t = model.latent(xt, yt)                            # targets include the context
+    mu_t, sig_t = model.latent(xt, yt)  # targets include the context
     mu_c, sig_c = model.latent(xc, yc)
     z = mu_t + sig_t * torch.randn_like(mu_t)
     mean, std = model(xc, yc, xt, z=z)
     nll = -torch.distributions.Normal(mean, std).log_prob(yt).sum((1, 2))
-    kl = (torch.log(sig_c / sig_t) + (sig_t ** 2 + (mu_t - mu_c) ** 2) / (2 * sig_c ** 2)
-          - 0.5).sum(-1)
+    kl = (
+        torch.log(sig_c / sig_t)
+        + (sig_t**2 + (mu_t - mu_c) ** 2) / (2 * sig_c**2)
+        - 0.5
+    ).sum(-1)
     return (nll + kl).mean()
 
 
 def pixel_grid(size=28):
-    """Coordinates of every pixel, scaled to [-1, 1]: shape (size*size, 2), row-major."""
+    """Coordinates of every pixel, scaled to [-1, 1]: shape (size*size, 2),
+    row-major."""
     ii, jj = torch.meshgrid(torch.arange(size), torch.arange(size), indexing="ij")
     return torch.stack([ii, jj], -1).view(-1, 2).float() / (size - 1) * 2 - 1
 
 
-def train(model, images, device, steps=1000, batch_size=16, n_target=300, max_context=200,
-          lr=5e-4):
-    """Each step: a batch of images, a random number of context pixels, and a random set of target
-    pixels that contains the context. Returns per-step losses (nats per image)."""
+def train(
+    model,
+    images,
+    device,
+    steps=1000,
+    batch_size=16,
+    n_target=300,
+    max_context=200,
+    lr=5e-4,
+):
+    """Each step: a batch of images, a random number of context pixels, and a random set
+    of target pixels that contains the context. Returns per-step losses (nats per
+    image)."""
     model.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     grid = pixel_grid().to(device)
-    y_all = images.flatten(1)[..., None]                          # (N, 784, 1)
+    y_all = images.flatten(1)[..., None]  # (N, 784, 1)
     hist = []
     for _ in range(steps):
         idx = torch.randint(len(images), (batch_size,))
         y = y_all[idx].to(device)
         n_c = int(torch.randint(3, max_context + 1, ()))
-        perm = torch.randperm(784, device=device)[:max(n_target, n_c)]
+        perm = torch.randperm(784, device=device)[: max(n_target, n_c)]
         xt, yt = grid[perm].expand(batch_size, -1, -1), y[:, perm]
         loss = np_loss(model, xt[:, :n_c], yt[:, :n_c], xt, yt)
         opt.zero_grad()
@@ -93,19 +110,26 @@ def train(model, images, device, steps=1000, batch_size=16, n_target=300, max_co
 
 @torch.no_grad()
 def log_likelihood(model, images, n_context, device, samples=16, seed=0):
-    """Held-out predictive log-likelihood per pixel, log (1/S) sum_s p(y | z_s, context), over all
-    784 pixels of each image, with n_context random context pixels; z_s ~ q(z | context)."""
+    """Held-out predictive log-likelihood per pixel, log (1/S) sum_s p(y | z_s,
+    context), over all 784 pixels of each image, with n_context random context pixels;
+    z_s ~ q(z | context)."""
     model.eval()
     g = torch.Generator().manual_seed(seed)
     grid = pixel_grid().to(device)
     y = images.flatten(1)[..., None].to(device)
     B = len(images)
-    perm = torch.stack([torch.randperm(784, generator=g)[:n_context] for _ in range(B)]).to(device)
+    perm = torch.stack(
+        [torch.randperm(784, generator=g)[:n_context] for _ in range(B)]
+    ).to(device)
     xc = grid[perm]
     yc = torch.gather(y, 1, perm[..., None])
     xt = grid.expand(B, -1, -1)
-    lls = torch.stack([torch.distributions.Normal(*model(xc, yc, xt)).log_prob(y).sum((1, 2))
-                       for _ in range(samples)])
+    lls = torch.stack(
+        [
+            torch.distributions.Normal(*model(xc, yc, xt)).log_prob(y).sum((1, 2))
+            for _ in range(samples)
+        ]
+    )
     return ((torch.logsumexp(lls, 0) - math.log(samples)) / 784).mean().item()
 
 
@@ -115,5 +139,7 @@ if __name__ == "__main__":
     model = NeuralProcess(h=32, r_dim=32, z_dim=8)
     hist = train(model, imgs, torch.device("cpu"), steps=20, batch_size=4, n_target=100)
     print(f"neural_process: loss first {hist[0]:.1f}, last {hist[-1]:.1f}")
-    print(f"held-out log-likelihood per pixel, 50 context points: "
-          f"{log_likelihood(model, imgs[:4], 50, 'cpu', samples=2):.3f}")
+    print(
+        f"held-out log-likelihood per pixel, 50 context points: "
+        f"{log_likelihood(model, imgs[:4], 50, 'cpu', samples=2):.3f}"
+    )

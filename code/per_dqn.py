@@ -1,14 +1,17 @@
-"""DQN with prioritized experience replay (Schaul, Quan, Antonoglou and Silver, "Prioritized
-Experience Replay", ICLR 2016). Plain DQN replays old transitions uniformly, although most of them
-are already predicted well. Prioritized replay samples transition i with probability
-P(i) = p_i^alpha / sum_k p_k^alpha, where p_i = |TD error| + eps was measured the last time it was
-replayed (new transitions get the largest priority so far, so each is replayed at least once). A sum
-tree makes sampling and updating a priority O(log n). Sampling by priority biases the expected
-gradient, so each sample's loss is weighted by the importance-sampling weight
-w_i = (N P(i))^-beta / max_j w_j, with beta annealed to 1 by the end of training.
+"""DQN with prioritized experience replay (Schaul, Quan, Antonoglou and Silver,
+"Prioritized Experience Replay", ICLR 2016). Plain DQN replays old transitions
+uniformly, although most of them are already predicted well. Prioritized replay samples
+transition i with probability P(i) = p_i^alpha / sum_k p_k^alpha, where p_i = |TD error|
++ eps was measured the last time it was replayed (new transitions get the largest
+priority so far, so each is replayed at least once). A sum tree makes sampling and
+updating a priority O(log n). Sampling by priority biases the expected gradient, so each
+sample's loss is weighted by the importance-sampling weight w_i = (N P(i))^-beta / max_j
+w_j, with beta annealed to 1 by the end of training.
 
-The environment is a gymnasium vector env with next-step autoreset (``gymnasium.make_vec``).
+The environment is a gymnasium vector env with next-step autoreset
+(``gymnasium.make_vec``).
 """
+
 import numpy as np
 import torch
 import torch.nn as nn
@@ -16,9 +19,10 @@ import torch.nn.functional as F
 
 
 class SumTree:
-    """Priorities in the leaves of a binary tree stored in an array (root at 1, node i has children
-    2i and 2i+1); each inner node holds the sum of its children. Updating a leaf and finding the
-    leaf where a prefix sum falls both walk one root-to-leaf path: O(log n), vectorized over a batch."""
+    """Priorities in the leaves of a binary tree stored in an array (root at 1, node i
+    has children 2i and 2i+1); each inner node holds the sum of its children. Updating a
+    leaf and finding the leaf where a prefix sum falls both walk one root-to-leaf path:
+    O(log n), vectorized over a batch."""
 
     def __init__(self, capacity):
         self.n = 1 << (capacity - 1).bit_length()  # leaves: a power of two >= capacity
@@ -31,12 +35,15 @@ class SumTree:
         node = np.asarray(idx) + self.n
         self.tree[node] = priority
         node = np.unique(node // 2)
-        while node.size and node[0] >= 1:  # recompute the ancestors from their children, level by level
+        while (
+            node.size and node[0] >= 1
+        ):  # recompute the ancestors from their children, level by level
             self.tree[node] = self.tree[2 * node] + self.tree[2 * node + 1]
             node = np.unique(node // 2)
 
     def find(self, prefix):
-        """The leaf i with sum(p_0..p_{i-1}) <= prefix < sum(p_0..p_i), for each prefix."""
+        """The leaf i with sum(p_0..p_{i-1}) <= prefix < sum(p_0..p_i), for each
+        prefix."""
         node = np.ones(len(prefix), np.int64)
         while node[0] < self.n:
             left = self.tree[2 * node]
@@ -62,19 +69,24 @@ class PrioritizedReplay:
         idx = (self.pos + np.arange(len(obs))) % self.capacity
         self.obs[idx], self.act[idx], self.rew[idx] = obs, act, rew
         self.next_obs[idx], self.term[idx] = next_obs, term
-        self.tree.update(idx, self.max_p)  # new transitions: the largest priority so far
+        self.tree.update(
+            idx, self.max_p
+        )  # new transitions: the largest priority so far
         self.pos = (self.pos + len(obs)) % self.capacity
         self.size = min(self.size + len(obs), self.capacity)
 
     def sample(self, batch_size, beta, rng, device):
-        """Stratified: one prefix sum drawn from each of batch_size equal slices of the total."""
+        """Stratified: one prefix sum drawn from each of batch_size equal slices of the
+        total."""
         total = self.tree.total()
         prefix = (np.arange(batch_size) + rng.random(batch_size)) * total / batch_size
         idx = np.minimum(self.tree.find(prefix), self.size - 1)
         prob = self.tree.tree[idx + self.tree.n] / total
         w = (self.size * prob) ** -beta
         t = lambda x: torch.as_tensor(x, device=device)  # noqa: E731
-        batch = tuple(t(x[idx]) for x in (self.obs, self.act, self.rew, self.next_obs, self.term))
+        batch = tuple(
+            t(x[idx]) for x in (self.obs, self.act, self.rew, self.next_obs, self.term)
+        )
         return batch, idx, t((w / w.max()).astype(np.float32))
 
     def update_priorities(self, idx, td_error):
@@ -84,8 +96,8 @@ class PrioritizedReplay:
 
 
 def per_dqn_loss(q_net, target_net, batch, weights, gamma=0.99):
-    """DQN's Huber loss, each sample weighted by its importance weight. Also returns the TD errors,
-    which become the sampled transitions' new priorities."""
+    """DQN's Huber loss, each sample weighted by its importance weight. Also returns the
+    TD errors, which become the sampled transitions' new priorities."""
     obs, act, rew, next_obs, term = batch
     q = q_net(obs).gather(1, act[:, None]).squeeze(1)
     with torch.no_grad():
@@ -95,13 +107,19 @@ def per_dqn_loss(q_net, target_net, batch, weights, gamma=0.99):
 
 
 class QNet(nn.Module):
-    """An MLP from an observation to one Q-value per action (the same as plain DQN's)."""
+    """An MLP from an observation to one Q-value per action (the same as plain
+    DQN's)."""
 
     def __init__(self, obs_dim, n_actions, hidden=128):
         super().__init__()
         self.args = (obs_dim, n_actions, hidden)
-        self.net = nn.Sequential(nn.Linear(obs_dim, hidden), nn.ReLU(),
-                                 nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, n_actions))
+        self.net = nn.Sequential(
+            nn.Linear(obs_dim, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, n_actions),
+        )
 
     def forward(self, obs):
         return self.net(obs)
@@ -120,14 +138,34 @@ def evaluate(policy, env, seed, device="cpu"):
     return total
 
 
-def train(env, steps, device="cpu", eval_env=None, eval_every=5_000, hidden=128, lr=1e-3,
-          gamma=0.99, batch_size=64, buffer_size=50_000, learning_starts=1_000, target_every=500,
-          eps_steps=10_000, alpha=0.6, beta0=0.4, seed=0, log=print):
-    """DQN's loop (epsilon-greedy, one update per vector step, a target network, best greedy
-    policy kept) with prioritized replay; beta goes linearly from beta0 to 1 over ``steps``."""
+def train(
+    env,
+    steps,
+    device="cpu",
+    eval_env=None,
+    eval_every=5_000,
+    hidden=128,
+    lr=1e-3,
+    gamma=0.99,
+    batch_size=64,
+    buffer_size=50_000,
+    learning_starts=1_000,
+    target_every=500,
+    eps_steps=10_000,
+    alpha=0.6,
+    beta0=0.4,
+    seed=0,
+    log=print,
+):
+    """DQN's loop (epsilon-greedy, one update per vector step, a target network, best
+    greedy policy kept) with prioritized replay; beta goes linearly from beta0 to 1 over
+    ``steps``."""
     torch.manual_seed(seed)
     rng, n = np.random.default_rng(seed), env.num_envs
-    obs_dim, n_actions = env.single_observation_space.shape[0], env.single_action_space.n
+    obs_dim, n_actions = (
+        env.single_observation_space.shape[0],
+        env.single_action_space.n,
+    )
     q_net = QNet(obs_dim, n_actions, hidden).to(device)
     target_net = QNet(*q_net.args).to(device).requires_grad_(False)
     target_net.load_state_dict(q_net.state_dict())
@@ -142,7 +180,9 @@ def train(env, steps, device="cpu", eval_env=None, eval_every=5_000, hidden=128,
         explore = rng.random(n) < 0.05 + 0.95 * max(0.0, 1 - step / eps_steps)
         act[explore] = rng.integers(0, n_actions, explore.sum())
         next_obs, rew, term, trunc, _ = env.step(act)
-        ok = ~prev_done  # the step after an episode's end only resets it: skip that transition
+        ok = (
+            ~prev_done
+        )  # the step after an episode's end only resets it: skip that transition
         buffer.add(obs[ok], act[ok], rew[ok], next_obs[ok], term[ok])
         obs, prev_done = next_obs, term | trunc
         if step >= learning_starts:
@@ -161,7 +201,10 @@ def train(env, steps, device="cpu", eval_env=None, eval_every=5_000, hidden=128,
             ret = evaluate(q_net, eval_env, seed=10_000 + step, device=device).mean()
             hist["steps"].append(step)
             hist["eval_return"].append(ret)
-            log(f"step {step:6d}  eval return {ret:6.1f}  loss {np.mean(hist['loss'][-500:] or 0):.4f}")
+            log(
+                f"step {step:6d}  eval return {ret:6.1f}  loss "
+                f"{np.mean(hist['loss'][-500:] or 0):.4f}"
+            )
             if ret >= hist["best"]:
                 hist["best"] = ret
                 best_state = {k: v.clone() for k, v in q_net.state_dict().items()}
@@ -176,15 +219,26 @@ if __name__ == "__main__":
     tree = SumTree(5)
     tree.update(np.arange(5), np.array([1.0, 2.0, 3.0, 0.0, 4.0]))
     draws = tree.find(np.random.default_rng(0).random(100_000) * tree.total())
-    print("sum tree: total", tree.total(), "sampled shares", np.bincount(draws, minlength=5) / 1e5)
+    print(
+        "sum tree: total",
+        tree.total(),
+        "sampled shares",
+        np.bincount(draws, minlength=5) / 1e5,
+    )
 
     class Chain:
-        """A toy vector env: 8 steps per episode; reward 1 for action 1, 0 for action 0."""
+        """A toy vector env: 8 steps per episode; reward 1 for action 1, 0 for action
+        0."""
+
         num_envs = 4
 
         def __init__(self):
             from types import SimpleNamespace as NS
-            self.single_observation_space, self.single_action_space = NS(shape=(1,)), NS(n=2)
+
+            self.single_observation_space, self.single_action_space = (
+                NS(shape=(1,)),
+                NS(n=2),
+            )
 
         def reset(self, seed=None):
             self.t = np.zeros(self.num_envs)
@@ -197,7 +251,17 @@ if __name__ == "__main__":
             return obs, act.astype(np.float32), np.zeros_like(trunc), trunc, {}
 
     env = Chain()
-    h = train(env, 2_000, eval_env=env, eval_every=1_000, learning_starts=200, eps_steps=1_000,
-              target_every=100, hidden=32)
-    print(f"prioritized DQN on a toy chain: final loss {np.mean(h['loss'][-100:]):.4f}, "
-          f"greedy return {h['best']:.2f} of 8")
+    h = train(
+        env,
+        2_000,
+        eval_env=env,
+        eval_every=1_000,
+        learning_starts=200,
+        eps_steps=1_000,
+        target_every=100,
+        hidden=32,
+    )
+    print(
+        f"prioritized DQN on a toy chain: final loss {np.mean(h['loss'][-100:]):.4f}, "
+        f"greedy return {h['best']:.2f} of 8"
+    )

@@ -1,74 +1,90 @@
-"""Prototype network for case-based reasoning (Li, Liu, Chen and Rudin, "Deep Learning for
-Case-Based Reasoning through Prototypes: A Neural Network that Explains Its Predictions", AAAI
-2018, arXiv:1710.04806). An autoencoder maps each image to a small latent vector; a prototype
-layer holds m learned latent vectors and outputs the squared distance from the input's code to
-each; a linear layer turns those distances into class logits. Two extra losses keep every
-prototype near some training code and every training code near some prototype, so the decoder can
-show each prototype as an image and every prediction reads "this looks like those prototypes".
+"""Prototype network for case-based reasoning (Li, Liu, Chen and Rudin, "Deep Learning
+for Case-Based Reasoning through Prototypes: A Neural Network that Explains Its
+Predictions", AAAI 2018, arXiv:1710.04806). An autoencoder maps each image to a small
+latent vector; a prototype layer holds m learned latent vectors and outputs the squared
+distance from the input's code to each; a linear layer turns those distances into class
+logits. Two extra losses keep every prototype near some training code and every training
+code near some prototype, so the decoder can show each prototype as an image and every
+prediction reads "this looks like those prototypes".
 """
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 
 class PrototypeNet(nn.Module):
-    """Encoder: four stride-2 conv layers, 1x28x28 -> 10x2x2 (a 40-d code). Prototype layer: m
-    vectors in that 40-d space. Classifier: logits = W d, d the m squared distances. Decoder:
-    the mirror image of the encoder, back to 1x28x28."""
+    """Encoder: four stride-2 conv layers, 1x28x28 -> 10x2x2 (a 40-d code). Prototype
+    layer: m vectors in that 40-d space. Classifier: logits = W d, d the m squared
+    distances. Decoder: the mirror image of the encoder, back to 1x28x28."""
 
     def __init__(self, n_prototypes=15, n_classes=10, width=32, code_channels=10):
         super().__init__()
         w, c = width, code_channels
         act = nn.ReLU()  # the paper uses sigmoids throughout; ReLUs train much faster
         self.encoder = nn.Sequential(
-            nn.Conv2d(1, w, 3, 2, 1), act, nn.Conv2d(w, w, 3, 2, 1), act,     # 14, 7
-            nn.Conv2d(w, w, 3, 2, 1), act, nn.Conv2d(w, c, 3, 2, 1), nn.Sigmoid())  # 4, 2
+            nn.Conv2d(1, w, 3, 2, 1),
+            act,
+            nn.Conv2d(w, w, 3, 2, 1),
+            act,  # 14, 7
+            nn.Conv2d(w, w, 3, 2, 1),
+            act,
+            nn.Conv2d(w, c, 3, 2, 1),
+            nn.Sigmoid(),
+        )  # 4, 2
         self.decoder = nn.Sequential(
-            nn.ConvTranspose2d(c, w, 3, 2, 1, output_padding=1), act,         # 4
-            nn.ConvTranspose2d(w, w, 3, 2, 1), act,                           # 7
-            nn.ConvTranspose2d(w, w, 3, 2, 1, output_padding=1), act,         # 14
-            nn.ConvTranspose2d(w, 1, 3, 2, 1, output_padding=1), nn.Sigmoid())  # 28
+            nn.ConvTranspose2d(c, w, 3, 2, 1, output_padding=1),
+            act,  # 4
+            nn.ConvTranspose2d(w, w, 3, 2, 1),
+            act,  # 7
+            nn.ConvTranspose2d(w, w, 3, 2, 1, output_padding=1),
+            act,  # 14
+            nn.ConvTranspose2d(w, 1, 3, 2, 1, output_padding=1),
+            nn.Sigmoid(),
+        )  # 28
         self.code_shape = (c, 2, 2)
         self.prototypes = nn.Parameter(torch.rand(n_prototypes, c * 4))
         self.classifier = nn.Linear(n_prototypes, n_classes, bias=False)
 
     def encode(self, x):
-        return self.encoder(x).flatten(1)                                     # (N, 40)
+        return self.encoder(x).flatten(1)  # (N, 40)
 
     def decode(self, z):
         return self.decoder(z.view(-1, *self.code_shape))
 
     def forward(self, x):
-        """Returns logits (N, K), squared distances to the prototypes (N, m), the codes (N, 40)
-        and the reconstructions (N, 1, 28, 28)."""
+        """Returns logits (N, K), squared distances to the prototypes (N, m), the codes
+        (N, 40) and the reconstructions (N, 1, 28, 28)."""
         z = self.encode(x)
         d = torch.cdist(z, self.prototypes) ** 2
         return self.classifier(d), d, z, self.decode(z)
 
 
 def prototype_loss(logits, d, x_rec, x, y, lam=0.05, lam1=0.05, lam2=0.05):
-    """The paper's four terms: cross-entropy + lam * reconstruction (squared error summed over
-    pixels) + lam1 * R1 + lam2 * R2 with d[i, j] = ||f(x_i) - p_j||^2:
-    R1 = mean over prototypes of the distance to the nearest code in the batch,
-    R2 = mean over codes of the distance to the nearest prototype."""
+    """The paper's four terms: cross-entropy + lam * reconstruction (squared error
+    summed over pixels) + lam1 * R1 + lam2 * R2 with d[i, j] = ||f(x_i) - p_j||^2: R1 =
+    mean over prototypes of the distance to the nearest code in the batch, R2 = mean
+    over codes of the distance to the nearest prototype."""
     ce = F.cross_entropy(logits, y)
     rec = ((x_rec - x) ** 2).flatten(1).sum(1).mean()
-    r1 = d.min(dim=0).values.mean()   # every prototype close to some training code
-    r2 = d.min(dim=1).values.mean()   # every training code close to some prototype
+    r1 = d.min(dim=0).values.mean()  # every prototype close to some training code
+    r2 = d.min(dim=1).values.mean()  # every training code close to some prototype
     total = ce + lam * rec + lam1 * r1 + lam2 * r2
     return total, dict(ce=ce.item(), rec=rec.item(), r1=r1.item(), r2=r2.item())
 
 
 def shift(x, max_shift=2):
-    """Translate each image by its own random offset of up to ``max_shift`` pixels (zero fill)."""
+    """Translate each image by its own random offset of up to ``max_shift`` pixels (zero
+    fill)."""
     n, _, h, w = x.shape
     p = F.pad(x, (max_shift,) * 4)
     d = torch.randint(0, 2 * max_shift + 1, (n, 2)).tolist()
-    return torch.stack([p[i, :, a:a + h, b:b + w] for i, (a, b) in enumerate(d)])
+    return torch.stack([p[i, :, a : a + h, b : b + w] for i, (a, b) in enumerate(d)])
 
 
 def train(model, x, y, epochs=20, batch_size=128, lr=2e-3, augment=True, device="cpu"):
-    """Adam on the four-term loss. Returns a dict of per-epoch means of each term and the total."""
+    """Adam on the four-term loss. Returns a dict of per-epoch means of each term and
+    the total."""
     model.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     history = {k: [] for k in ("total", "ce", "rec", "r1", "r2")}
@@ -102,8 +118,9 @@ def predict(model, x, device="cpu"):
 
 @torch.no_grad()
 def prototype_images(model):
-    """The prototypes decoded to images (m, 1, 28, 28) and the class each one votes for (the
-    most negative weight in its column of W: a small distance to it raises that class most)."""
+    """The prototypes decoded to images (m, 1, 28, 28) and the class each one votes for
+    (the most negative weight in its column of W: a small distance to it raises that
+    class most)."""
     model.eval()
     return model.decode(model.prototypes).cpu(), model.classifier.weight.argmin(0).cpu()
 

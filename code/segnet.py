@@ -1,11 +1,13 @@
-"""SegNet: a deep convolutional encoder-decoder for image segmentation (Badrinarayanan, Kendall and
-Cipolla, "SegNet: A Deep Convolutional Encoder-Decoder Architecture for Image Segmentation", IEEE
-TPAMI 2017). The encoder is a stack of convolutions and 2x2 max-pooling layers that remember which
-of the four pixels won (the pooling indices). The decoder upsamples with max-unpooling: each value
-goes back to the exact position its maximum came from, the other three are zero, and convolutions
-then fill the sparse map in. Only the indices cross from encoder to decoder, not whole feature maps
-as in U-Net, so boundaries are recovered at little memory cost and with no upsampling weights.
+"""SegNet: a deep convolutional encoder-decoder for image segmentation (Badrinarayanan,
+Kendall and Cipolla, "SegNet: A Deep Convolutional Encoder-Decoder Architecture for
+Image Segmentation", IEEE TPAMI 2017). The encoder is a stack of convolutions and 2x2
+max-pooling layers that remember which of the four pixels won (the pooling indices). The
+decoder upsamples with max-unpooling: each value goes back to the exact position its
+maximum came from, the other three are zero, and convolutions then fill the sparse map
+in. Only the indices cross from encoder to decoder, not whole feature maps as in U-Net,
+so boundaries are recovered at little memory cost and with no upsampling weights.
 """
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -15,35 +17,46 @@ def conv_bn_relu(c_in, c_out, n=2):
     """``n`` 3x3 convolutions, each with batch norm and ReLU (size kept)."""
     layers = []
     for i in range(n):
-        layers += [nn.Conv2d(c_in if i == 0 else c_out, c_out, 3, padding=1, bias=False),
-                   nn.BatchNorm2d(c_out), nn.ReLU()]
+        layers += [
+            nn.Conv2d(c_in if i == 0 else c_out, c_out, 3, padding=1, bias=False),
+            nn.BatchNorm2d(c_out),
+            nn.ReLU(),
+        ]
     return nn.Sequential(*layers)
 
 
 class SegNet(nn.Module):
-    """``depth`` encoder stages (convs, then 2x2 max-pooling that returns its indices) and mirror
-    decoder stages (max-unpooling with those indices, then convs). Inputs: sides divisible by
-    ``2 ** depth``. Returns one logit per pixel and class."""
+    """``depth`` encoder stages (convs, then 2x2 max-pooling that returns its indices)
+    and mirror decoder stages (max-unpooling with those indices, then convs). Inputs:
+    sides divisible by ``2 ** depth``. Returns one logit per pixel and class."""
 
     def __init__(self, in_ch=1, n_classes=1, width=16, depth=3):
         super().__init__()
-        chans = [in_ch] + [width * 2 ** i for i in range(depth)]    # e.g. 1, 16, 32, 64
-        self.enc = nn.ModuleList([conv_bn_relu(chans[i], chans[i + 1]) for i in range(depth)])
-        self.dec = nn.ModuleList([conv_bn_relu(chans[i + 1], max(chans[i], width))
-                                  for i in reversed(range(depth))])
+        chans = [in_ch] + [width * 2**i for i in range(depth)]  # e.g. 1, 16, 32, 64
+        self.enc = nn.ModuleList(
+            [conv_bn_relu(chans[i], chans[i + 1]) for i in range(depth)]
+        )
+        self.dec = nn.ModuleList(
+            [
+                conv_bn_relu(chans[i + 1], max(chans[i], width))
+                for i in reversed(range(depth))
+            ]
+        )
         self.head = nn.Conv2d(width, n_classes, 3, padding=1)
 
     def forward(self, x):
         k = 2 ** len(self.enc)
         if x.dim() != 4 or x.shape[-2] % k or x.shape[-1] % k:
-            raise ValueError(f"SegNet needs sides divisible by {k}, got {tuple(x.shape)}")
+            raise ValueError(
+                f"SegNet needs sides divisible by {k}, got {tuple(x.shape)}"
+            )
         indices = []
         for block in self.enc:
             x, idx = F.max_pool2d(block(x), 2, return_indices=True)
-            indices.append(idx)                                     # where each maximum was
+            indices.append(idx)  # where each maximum was
         for block, idx in zip(self.dec, reversed(indices)):
-            x = F.max_unpool2d(x, idx, 2)                           # back to those positions
-            x = block(x)                                            # densify the sparse map
+            x = F.max_unpool2d(x, idx, 2)  # back to those positions
+            x = block(x)  # densify the sparse map
         return self.head(x)
 
 
@@ -69,8 +82,9 @@ def augment(x, m):
 
 
 def train(model, x_train, m_train, epochs=30, batch_size=16, lr=3e-3, device="cpu"):
-    """Adam with a cosine learning-rate schedule on the per-pixel loss, on randomly flipped and
-    rotated tiles. Returns the list of mean training losses, one per epoch."""
+    """Adam with a cosine learning-rate schedule on the per-pixel loss, on randomly
+    flipped and rotated tiles. Returns the list of mean training losses, one per
+    epoch."""
     model.to(device).train()
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     steps = epochs * ((len(x_train) + batch_size - 1) // batch_size)
@@ -79,7 +93,9 @@ def train(model, x_train, m_train, epochs=30, batch_size=16, lr=3e-3, device="cp
     for _ in range(epochs):
         perm, total = torch.randperm(len(x_train)), 0.0
         for i in range(0, len(x_train), batch_size):
-            x, m = augment(x_train[perm[i:i + batch_size]], m_train[perm[i:i + batch_size]])
+            x, m = augment(
+                x_train[perm[i : i + batch_size]], m_train[perm[i : i + batch_size]]
+            )
             loss = segmentation_loss(model(x.to(device)), m.to(device))
             opt.zero_grad()
             loss.backward()

@@ -1,70 +1,86 @@
-"""Variational autoencoder (Kingma and Welling, "Auto-Encoding Variational Bayes", ICLR 2014).
-A latent-variable model p(x) = integral of p(x|z) p(z) dz with a standard normal prior p(z) and a
-neural decoder p(x|z) is fitted by maximising the evidence lower bound (ELBO) on log p(x). An
-encoder q(z|x) = N(mu(x), diag sigma^2(x)) amortises inference, and the reparameterisation
-z = mu + sigma * eps with eps ~ N(0, I) lets gradients flow through the sample. The ELBO is the
-expected log-likelihood of x under the decoder minus KL(q(z|x) || p(z)), which is analytic for
-two Gaussians.
+"""Variational autoencoder (Kingma and Welling, "Auto-Encoding Variational Bayes", ICLR
+2014). A latent-variable model p(x) = integral of p(x|z) p(z) dz with a standard normal
+prior p(z) and a neural decoder p(x|z) is fitted by maximising the evidence lower bound
+(ELBO) on log p(x). An encoder q(z|x) = N(mu(x), diag sigma^2(x)) amortises inference,
+and the reparameterisation z = mu + sigma * eps with eps ~ N(0, I) lets gradients flow
+through the sample. The ELBO is the expected log-likelihood of x under the decoder minus
+KL(q(z|x) || p(z)), which is analytic for two Gaussians.
 """
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 
 class VAE(nn.Module):
-    """Convolutional encoder q(z|x) and decoder p(x|z) for 1x28x28 binary images. The encoder
-    returns the mean and log-variance of q(z|x); the decoder returns Bernoulli logits, one per
-    pixel, flattened to shape (batch, 784)."""
+    """Convolutional encoder q(z|x) and decoder p(x|z) for 1x28x28 binary images. The
+    encoder returns the mean and log-variance of q(z|x); the decoder returns Bernoulli
+    logits, one per pixel, flattened to shape (batch, 784)."""
 
     def __init__(self, z_dim=16, width=16, hidden=256):
         super().__init__()
         self.z_dim, w = z_dim, width
         self.enc = nn.Sequential(
             nn.Unflatten(1, (1, 28, 28)),
-            nn.Conv2d(1, w, 4, 2, 1), nn.ReLU(),                     # 14x14
-            nn.Conv2d(w, 2 * w, 4, 2, 1), nn.ReLU(),                 # 7x7
-            nn.Flatten(), nn.Linear(2 * w * 49, hidden), nn.ReLU(),
-            nn.Linear(hidden, 2 * z_dim))
+            nn.Conv2d(1, w, 4, 2, 1),
+            nn.ReLU(),  # 14x14
+            nn.Conv2d(w, 2 * w, 4, 2, 1),
+            nn.ReLU(),  # 7x7
+            nn.Flatten(),
+            nn.Linear(2 * w * 49, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, 2 * z_dim),
+        )
         self.dec = nn.Sequential(
-            nn.Linear(z_dim, hidden), nn.ReLU(), nn.Linear(hidden, 2 * w * 49), nn.ReLU(),
+            nn.Linear(z_dim, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, 2 * w * 49),
+            nn.ReLU(),
             nn.Unflatten(1, (2 * w, 7, 7)),
-            nn.ConvTranspose2d(2 * w, w, 4, 2, 1), nn.ReLU(),        # 14x14
-            nn.ConvTranspose2d(w, 1, 4, 2, 1), nn.Flatten())         # 28x28 logits
+            nn.ConvTranspose2d(2 * w, w, 4, 2, 1),
+            nn.ReLU(),  # 14x14
+            nn.ConvTranspose2d(w, 1, 4, 2, 1),
+            nn.Flatten(),
+        )  # 28x28 logits
 
     def encode(self, x):
         mu, logvar = self.enc(x.flatten(1)).chunk(2, dim=1)
         return mu, logvar
 
     def decode(self, z):
-        return self.dec(z)                                   # logits of p(x|z)
+        return self.dec(z)  # logits of p(x|z)
 
     def forward(self, x):
         mu, logvar = self.encode(x)
-        z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)   # reparameterisation
+        z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)  # reparameterisation
         return self.decode(z), mu, logvar
 
 
 def kl_normal(mu, logvar):
-    """KL(N(mu, diag exp(logvar)) || N(0, I)), summed over latent dimensions: shape (batch,)."""
+    """KL(N(mu, diag exp(logvar)) || N(0, I)), summed over latent dimensions: shape
+    (batch,)."""
     return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=1)
 
 
 def vae_loss(x, logits, mu, logvar):
-    """Negative ELBO in nats per image: Bernoulli negative log-likelihood summed over pixels plus
-    the KL summed over latent dimensions, both averaged over the batch. Returns (loss, recon, kl)."""
-    recon = F.binary_cross_entropy_with_logits(logits, x.flatten(1), reduction="none").sum(dim=1)
+    """Negative ELBO in nats per image: Bernoulli negative log-likelihood summed over
+    pixels plus the KL summed over latent dimensions, both averaged over the batch.
+    Returns (loss, recon, kl)."""
+    recon = F.binary_cross_entropy_with_logits(
+        logits, x.flatten(1), reduction="none"
+    ).sum(dim=1)
     kl = kl_normal(mu, logvar)
     return (recon + kl).mean(), recon.mean(), kl.mean()
 
 
 def train(model, x_train, device, epochs=40, batch_size=100, lr=3e-3, x_test=None):
-    """Adam on the negative ELBO. Returns a history dict: per-epoch train loss (and test loss when
-    ``x_test`` is given)."""
+    """Adam on the negative ELBO. Returns a history dict: per-epoch train loss (and test
+    loss when ``x_test`` is given)."""
     model.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
     hist = {"train": [], "test": []}
-    for epoch in range(epochs):
+    for _ in range(epochs):
         model.train()
         total = 0.0
         for idx in torch.randperm(len(x_train)).split(batch_size):
@@ -83,7 +99,8 @@ def train(model, x_train, device, epochs=40, batch_size=100, lr=3e-3, x_test=Non
 
 @torch.no_grad()
 def evaluate(model, x, device, batch_size=500):
-    """Test negative ELBO and its KL part, in nats per image (one posterior sample per image)."""
+    """Test negative ELBO and its KL part, in nats per image (one posterior sample per
+    image)."""
     model.eval()
     tot, kl_tot = 0.0, 0.0
     for xb in x.split(batch_size):
@@ -96,7 +113,8 @@ def evaluate(model, x, device, batch_size=500):
 
 @torch.no_grad()
 def sample(model, n, device):
-    """Draw z ~ N(0, I) and return the decoder's pixel probabilities, shape (n, x_dim)."""
+    """Draw z ~ N(0, I) and return the decoder's pixel probabilities, shape (n,
+    x_dim)."""
     model.eval()
     return torch.sigmoid(model.decode(torch.randn(n, model.z_dim, device=device)))
 

@@ -1,11 +1,13 @@
-"""word2vec: skip-gram with negative sampling (Mikolov, Sutskever, Chen, Corrado and Dean,
-"Distributed Representations of Words and Phrases and their Compositionality", NIPS 2013,
-arXiv:1310.4546). Every word gets two vectors: v (as a centre word) and u (as a context word).
-For each (centre, context) pair seen within a small window, the model raises sigma(u_o . v_c) and
-lowers sigma(u_k . v_c) for k "negative" words drawn from the unigram distribution raised to the
-3/4 power: a cheap stand-in for a softmax over the whole vocabulary. Very frequent words are
-randomly dropped from the text first (subsampling), which speeds training and helps rare words.
+"""word2vec: skip-gram with negative sampling (Mikolov, Sutskever, Chen, Corrado and
+Dean, "Distributed Representations of Words and Phrases and their Compositionality",
+NIPS 2013, arXiv:1310.4546). Every word gets two vectors: v (as a centre word) and u (as
+a context word). For each (centre, context) pair seen within a small window, the model
+raises sigma(u_o . v_c) and lowers sigma(u_k . v_c) for k "negative" words drawn from
+the unigram distribution raised to the 3/4 power: a cheap stand-in for a softmax over
+the whole vocabulary. Very frequent words are randomly dropped from the text first
+(subsampling), which speeds training and helps rare words.
 """
+
 import numpy as np
 import torch
 import torch.nn as nn
@@ -13,8 +15,9 @@ import torch.nn.functional as F
 
 
 def build_vocab(words, min_count=5):
-    """Vocabulary of words seen at least ``min_count`` times, most frequent first. Returns
-    ``(itos, stoi, counts, ids)``: ids is the text as a LongTensor with rare words dropped."""
+    """Vocabulary of words seen at least ``min_count`` times, most frequent first.
+    Returns ``(itos, stoi, counts, ids)``: ids is the text as a LongTensor with rare
+    words dropped."""
     uniq, inv, cnt = np.unique(np.array(words), return_inverse=True, return_counts=True)
     order = np.argsort(-cnt, kind="stable")
     keep = order[cnt[order] >= min_count]
@@ -22,20 +25,27 @@ def build_vocab(words, min_count=5):
     remap[keep] = np.arange(len(keep))
     ids = remap[inv]
     itos = [str(w) for w in uniq[keep]]
-    return itos, {w: i for i, w in enumerate(itos)}, torch.tensor(cnt[keep]), \
-        torch.tensor(ids[ids >= 0])
+    return (
+        itos,
+        {w: i for i, w in enumerate(itos)},
+        torch.tensor(cnt[keep]),
+        torch.tensor(ids[ids >= 0]),
+    )
 
 
 def subsample(ids, counts, t=1e-4, generator=None):
-    """Drop each occurrence of word w with probability 1 - sqrt(t / f(w)), f its frequency."""
+    """Drop each occurrence of word w with probability 1 - sqrt(t / f(w)), f its
+    frequency."""
     f = counts.double() / counts.sum()
     keep_p = (t / f).sqrt().clamp(max=1.0)
-    return ids[torch.rand(len(ids), generator=generator, dtype=torch.float64) < keep_p[ids]]
+    return ids[
+        torch.rand(len(ids), generator=generator, dtype=torch.float64) < keep_p[ids]
+    ]
 
 
 def skipgram_pairs(ids, window=5, generator=None):
-    """All (centre, context) pairs, each centre with its own window size drawn from 1..window
-    (so nearer words are paired more often, as in the original code)."""
+    """All (centre, context) pairs, each centre with its own window size drawn from
+    1..window (so nearer words are paired more often, as in the original code)."""
     n, centres, contexts = len(ids), [], []
     span = torch.randint(1, window + 1, (n,), generator=generator)
     for off in range(1, window + 1):
@@ -48,8 +58,8 @@ def skipgram_pairs(ids, window=5, generator=None):
 
 
 class SkipGram(nn.Module):
-    """Two embedding tables: ``v`` for centre words (the vectors one keeps) and ``u`` for context
-    words. Sparse, so each step touches only the rows in its batch."""
+    """Two embedding tables: ``v`` for centre words (the vectors one keeps) and ``u``
+    for context words. Sparse, so each step touches only the rows in its batch."""
 
     def __init__(self, vocab_size, dim=100):
         super().__init__()
@@ -60,9 +70,9 @@ class SkipGram(nn.Module):
 
     def forward(self, centre, context, negatives):
         """Scores u_o . v_c of shape (B,) and u_k . v_c of shape (B, K)."""
-        v_c = self.v(centre)                                               # (B, D)
-        pos = (self.u(context) * v_c).sum(-1)                              # (B,)
-        neg = torch.bmm(self.u(negatives), v_c.unsqueeze(2)).squeeze(2)    # (B, K)
+        v_c = self.v(centre)  # (B, D)
+        pos = (self.u(context) * v_c).sum(-1)  # (B,)
+        neg = torch.bmm(self.u(negatives), v_c.unsqueeze(2)).squeeze(2)  # (B, K)
         return pos, neg
 
 
@@ -71,10 +81,22 @@ def sgns_loss(pos, neg):
     return -(F.logsigmoid(pos) + F.logsigmoid(-neg).sum(-1)).mean()
 
 
-def train(model, ids, counts, epochs=1, window=5, n_neg=5, batch_size=4096, lr=3e-3, t=1e-4,
-          device="cpu", seed=0):
-    """Each epoch: subsample the text, form skip-gram pairs, shuffle, and take SparseAdam steps
-    with ``n_neg`` negatives per pair drawn from counts ** 0.75. Returns the loss of every step."""
+def train(
+    model,
+    ids,
+    counts,
+    epochs=1,
+    window=5,
+    n_neg=5,
+    batch_size=4096,
+    lr=3e-3,
+    t=1e-4,
+    device="cpu",
+    seed=0,
+):
+    """Each epoch: subsample the text, form skip-gram pairs, shuffle, and take
+    SparseAdam steps with ``n_neg`` negatives per pair drawn from counts ** 0.75.
+    Returns the loss of every step."""
     g = torch.Generator().manual_seed(seed)
     noise = counts.double() ** 0.75
     noise = (noise / noise.sum()).float().to(device)
@@ -97,8 +119,9 @@ def train(model, ids, counts, epochs=1, window=5, n_neg=5, batch_size=4096, lr=3
 
 @torch.no_grad()
 def neighbours(model, stoi, itos, word, k=6, among=None):
-    """The k words whose centre vectors have the highest cosine similarity to ``word``'s, among
-    the ``among`` most frequent words (all words when None: rare words have noisy vectors)."""
+    """The k words whose centre vectors have the highest cosine similarity to
+    ``word``'s, among the ``among`` most frequent words (all words when None: rare words
+    have noisy vectors)."""
     e = F.normalize(model.v.weight[:among], dim=1)
     sims = e @ F.normalize(model.v.weight[stoi[word]], dim=0)
     if stoi[word] < len(sims):
@@ -108,19 +131,24 @@ def neighbours(model, stoi, itos, word, k=6, among=None):
 
 @torch.no_grad()
 def context_log_probs(model, centre, counts, t=1e-4):
-    """log P(context | centre) in the raw text over the whole vocabulary, (B, V). At the optimum
-    of the loss u_o . v_c = log[P(o | c) / (k P_n(o))] for the subsampled pairs, P_n the noise
-    distribution; subsampling kept o with probability keep(o), so in the raw text
-    P(o | c) is proportional to P_n(o) exp(u_o . v_c) / keep(o). The softmax normalises it."""
+    """log P(context | centre) in the raw text over the whole vocabulary, (B, V). At the
+    optimum of the loss u_o . v_c = log[P(o | c) / (k P_n(o))] for the subsampled pairs,
+    P_n the noise distribution; subsampling kept o with probability keep(o), so in the
+    raw text P(o | c) is proportional to P_n(o) exp(u_o . v_c) / keep(o). The softmax
+    normalises it."""
     f = counts.double() / counts.sum()
     log_noise = 0.75 * counts.double().log() - (t / f).sqrt().clamp(max=1.0).log()
-    scores = model.v(centre) @ model.u.weight.T + log_noise.float().to(model.u.weight.device)
+    scores = model.v(centre) @ model.u.weight.T + log_noise.float().to(
+        model.u.weight.device
+    )
     return scores.log_softmax(-1)
 
 
 if __name__ == "__main__":
     rng = np.random.default_rng(0)
-    words = [f"w{int(i)}" for i in rng.zipf(1.5, 5000) if i < 200]   # a toy Zipfian "text"
+    words = [
+        f"w{int(i)}" for i in rng.zipf(1.5, 5000) if i < 200
+    ]  # a toy Zipfian "text"
     itos, stoi, counts, ids = build_vocab(words, min_count=2)
     model = SkipGram(len(itos), dim=16)
     hist = train(model, ids, counts, epochs=3, batch_size=512)

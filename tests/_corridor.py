@@ -1,12 +1,15 @@
-"""A tiny vectorized test environment shared by the RL tests (gymnasium's vector API, no gym)."""
+"""A tiny vectorized test environment shared by the RL tests (gymnasium's vector API, no
+gym)."""
+
 from types import SimpleNamespace
 
 import numpy as np
 
 
 class Corridor:
-    """Walk right (action 1) to the end of a corridor of length 3 within 12 steps; ``num_envs``
-    copies stepped together, with next-step autoreset like gymnasium's vector environments."""
+    """Walk right (action 1) to the end of a corridor of length 3 within 12 steps;
+    ``num_envs`` copies stepped together, with next-step autoreset like gymnasium's
+    vector environments."""
 
     def __init__(self, num_envs=4):
         self.num_envs = num_envs
@@ -23,4 +26,10 @@ class Corridor:
         self.t = np.where(self.prev, 0, self.t + 1)
         term, trunc = (self.pos == 3) & ~self.prev, (self.t >= 12) & ~self.prev
         self.prev = term | trunc
-        return self.pos[:, None].astype(np.float32), term.astype(np.float32), term, trunc, {}
+        return (
+            self.pos[:, None].astype(np.float32),
+            term.astype(np.float32),
+            term,
+            trunc,
+            {},
+        )

@@ -1,7 +1,14 @@
 import torch
 
-from adversarial_metric import (Embedding, PairGenerator, contrastive_loss, generator_loss,
-                                recall_at_1, sample_pairs, train)
+from adversarial_metric import (
+    Embedding,
+    PairGenerator,
+    contrastive_loss,
+    generator_loss,
+    recall_at_1,
+    sample_pairs,
+    train,
+)
 
 
 def test_shapes():
@@ -13,12 +20,12 @@ def test_shapes():
 
 
 def test_losses_by_hand():
-    f = torch.nn.Flatten()       # the metric is Euclidean distance on pixels
+    f = torch.nn.Flatten()  # the metric is Euclidean distance on pixels
     a = torch.zeros(2, 1, 2, 2)
     b = torch.zeros(2, 1, 2, 2)
-    b[0, 0, 0, 0], b[1, 0, 0, 0] = 0.6, 0.3       # distances 0.6 and 0.3
+    b[0, 0, 0, 0], b[1, 0, 0, 0] = 0.6, 0.3  # distances 0.6 and 0.3
     same = torch.tensor([True, False])
-    want = (0.6 ** 2 + (1 - 0.3) ** 2) / 2
+    want = (0.6**2 + (1 - 0.3) ** 2) / 2
     assert torch.isclose(contrastive_loss(f, a, b, same), torch.tensor(want))
     # an identity "generator" costs nothing to stay near, so its loss is -L on the pairs
     G = lambda p, q: (p, q)  # noqa: E731
@@ -26,7 +33,8 @@ def test_losses_by_hand():
 
 
 def test_generator_ascends_the_metric_loss():
-    """A few generator steps against a fixed metric must raise the loss on the generated pairs."""
+    """A few generator steps against a fixed metric must raise the loss on the generated
+    pairs."""
     torch.manual_seed(0)
     x = torch.rand(16, 1, 28, 28) * 0.5
     y = torch.arange(16) % 2
@@ -45,7 +53,7 @@ def test_train_learns():
     x = torch.rand(64, 1, 28, 28) * 0.3
     y = torch.arange(64) % 4
     for k in range(4):
-        x[y == k, :, 7 * k:7 * k + 7] += 0.7
+        x[y == k, :, 7 * k : 7 * k + 7] += 0.7
     f = Embedding(hidden=32, dim=8)
     hist = train(f, PairGenerator(hidden=32, eps=0.1), x, y, steps=30, batch_size=16)
     assert sum(hist["metric"][-5:]) < 0.5 * sum(hist["metric"][:5])

@@ -14,13 +14,16 @@ def test_shapes():
 
 def test_loss_is_mean_squared_error_per_pixel():
     x, y = torch.rand(4, 1, 28, 28), torch.rand(4, 1, 28, 28)
-    by_hand = sum(float((a - b) ** 2) for a, b in zip(x.flatten(), y.flatten())) / x.numel()
+    by_hand = (
+        sum(float((a - b) ** 2) for a, b in zip(x.flatten(), y.flatten())) / x.numel()
+    )
     assert abs(reconstruction_loss(y, x).item() - by_hand) < 1e-6
 
 
 def test_pca_error_is_the_discarded_variance():
-    # On its own training data, PCA's squared error per pixel is the sum of the discarded
-    # eigenvalues of the covariance (with 1/N) divided by the number of pixels.
+    # On its own training data, PCA's squared error per pixel is the sum of the
+    # discarded eigenvalues of the covariance (with 1/N) divided by the number of
+    # pixels.
     torch.manual_seed(0)
     x = torch.rand(200, 1, 4, 4) * torch.linspace(0.1, 1, 16).view(1, 1, 4, 4)
     k = 5

@@ -1,13 +1,17 @@
 import torch
 import torch.nn.functional as F
 
-from capsnet import CapsNet, squash, dynamic_routing, margin_loss, train
+from capsnet import CapsNet, dynamic_routing, margin_loss, squash, train
 
 
 def test_shapes():
     model = CapsNet(conv_ch=16, n_primary=4)
     lengths, v, x_rec = model(torch.rand(3, 1, 28, 28))
-    assert lengths.shape == (3, 10) and v.shape == (3, 10, 16) and x_rec.shape == (3, 1, 28, 28)
+    assert (
+        lengths.shape == (3, 10)
+        and v.shape == (3, 10, 16)
+        and x_rec.shape == (3, 1, 28, 28)
+    )
     v = dynamic_routing(torch.randn(2, 50, 10, 16), iterations=3)
     assert v.shape == (2, 10, 16)
 
@@ -18,7 +22,7 @@ def test_squash_norm_below_one_and_direction_kept():
     v = squash(s)
     n_s, n_v = s.norm(dim=-1), v.norm(dim=-1)
     assert (n_v < 1).all()
-    assert torch.allclose(n_v, n_s ** 2 / (1 + n_s ** 2), rtol=1e-4, atol=1e-6)
+    assert torch.allclose(n_v, n_s**2 / (1 + n_s**2), rtol=1e-4, atol=1e-6)
     assert torch.allclose(F.cosine_similarity(s, v, dim=-1), torch.ones(100), atol=1e-5)
 
 
@@ -29,7 +33,9 @@ def test_routing_follows_agreement():
     u_hat[0, :, 0] = torch.tensor([1.0] * 8) + 0.05 * torch.randn(9, 8)
     v1 = dynamic_routing(u_hat, iterations=1)
     v3 = dynamic_routing(u_hat, iterations=3)
-    assert v3[0, 0].norm() > v1[0, 0].norm()       # agreement raises the coupling to output 0
+    assert (
+        v3[0, 0].norm() > v1[0, 0].norm()
+    )  # agreement raises the coupling to output 0
     assert v3[0, 1].norm() < v1[0, 1].norm()
 
 

@@ -1,7 +1,7 @@
 import torch
 import torch.nn as nn
 
-from cyclegan import Generator, PatchDiscriminator, cycle_loss, d_loss, train, restyle
+from cyclegan import Generator, PatchDiscriminator, cycle_loss, d_loss, restyle, train
 
 
 def test_shapes():
@@ -23,7 +23,9 @@ def test_cycle_loss_is_zero_for_identity_generators():
 def test_lsgan_discriminator_loss_by_hand():
     D = lambda x: x.mean((1, 2, 3), keepdim=True)  # noqa: E731
     real, fake = torch.full((3, 1, 28, 28), 0.25), torch.full((3, 1, 28, 28), 0.5)
-    assert torch.isclose(d_loss(D, real, fake), torch.tensor(0.5 * ((0.25 - 1) ** 2 + 0.5 ** 2)))
+    assert torch.isclose(
+        d_loss(D, real, fake), torch.tensor(0.5 * ((0.25 - 1) ** 2 + 0.5**2))
+    )
 
 
 def test_train_learns():
@@ -31,6 +33,11 @@ def test_train_learns():
     xa = torch.zeros(32, 1, 28, 28)
     xa[:, :, 10:18, 12:16] = 1
     xb = restyle(xa)
-    nets = Generator(8, 1), Generator(8, 1), PatchDiscriminator(8), PatchDiscriminator(8)
+    nets = (
+        Generator(8, 1),
+        Generator(8, 1),
+        PatchDiscriminator(8),
+        PatchDiscriminator(8),
+    )
     hist = train(*nets, xa, xb, steps=30, batch_size=8, lr=2e-3)
     assert sum(hist["cycle"][-5:]) < 0.5 * sum(hist["cycle"][:5])

@@ -1,10 +1,16 @@
 import math
 
 import torch
-import torch.nn.functional as F
 
-from denoising_autoencoder import (DenoisingAutoencoder, corrupt, denoise, denoising_loss,
-                                   gaussian_blur, psnr, train)
+from denoising_autoencoder import (
+    DenoisingAutoencoder,
+    corrupt,
+    denoise,
+    denoising_loss,
+    gaussian_blur,
+    psnr,
+    train,
+)
 
 
 def test_shapes():
@@ -34,10 +40,15 @@ def test_corruption_has_the_requested_noise_statistics():
     noise = corrupt(x, torch.tensor([0.3, 0.6]), generator=g) - x
     for k, sigma in enumerate((0.3, 0.6)):
         e = noise[k].flatten()
-        assert abs(e.mean().item()) < 0.02 and abs(e.std().item() - sigma) < 0.02 * sigma
-    # the same generator seed gives the same noise; a scalar sigma applies to every image
-    assert torch.equal(corrupt(x, 0.5, torch.Generator().manual_seed(1)),
-                       corrupt(x, torch.tensor([0.5, 0.5]), torch.Generator().manual_seed(1)))
+        assert (
+            abs(e.mean().item()) < 0.02 and abs(e.std().item() - sigma) < 0.02 * sigma
+        )
+    # the same generator seed gives the same noise; a scalar sigma applies to every
+    # image
+    assert torch.equal(
+        corrupt(x, 0.5, torch.Generator().manual_seed(1)),
+        corrupt(x, torch.tensor([0.5, 0.5]), torch.Generator().manual_seed(1)),
+    )
 
 
 def test_loss_is_cross_entropy_against_the_clean_image():
@@ -50,7 +61,9 @@ def test_loss_is_cross_entropy_against_the_clean_image():
 def test_train_learns():
     torch.manual_seed(0)
     x = torch.zeros(64, 1, 28, 28)
-    x[torch.arange(64), 0, torch.randint(4, 24, (64,))] = 1.0   # one bright row per image
+    x[torch.arange(64), 0, torch.randint(4, 24, (64,))] = (
+        1.0  # one bright row per image
+    )
     model = DenoisingAutoencoder(width=8)
     hist = train(model, x, epochs=20, batch_size=16)
     assert hist[-1] < 0.5 * hist[0]

@@ -3,7 +3,7 @@ import math
 import torch
 import torch.nn as nn
 
-from discogan import Generator, Discriminator, discogan_losses, train
+from discogan import Discriminator, Generator, discogan_losses, train
 
 
 def test_shapes():
@@ -15,6 +15,7 @@ def test_shapes():
 
 class Const(nn.Module):
     """A discriminator that says logit 0 for every image."""
+
     def forward(self, x):
         return torch.zeros(len(x), 1)
 
@@ -27,7 +28,9 @@ def test_losses_match_the_paper_formula_by_hand():
     want_recon = ((1 - a - a) ** 2).mean() + ((1 - b - b) ** 2).mean()
     assert torch.isclose(recon, want_recon)
     # D(.) = 1/2 everywhere: each BCE term is log 2
-    assert math.isclose(g_loss.item(), 2 * math.log(2) + want_recon.item(), rel_tol=1e-5)
+    assert math.isclose(
+        g_loss.item(), 2 * math.log(2) + want_recon.item(), rel_tol=1e-5
+    )
     assert math.isclose(d_loss.item(), 4 * math.log(2), rel_tol=1e-5)
 
 

@@ -1,7 +1,7 @@
 import torch
 import torch.nn.functional as F
 
-from distillation import Teacher, Student, distillation_loss, train
+from distillation import Student, Teacher, distillation_loss, train
 
 
 def test_shapes():
@@ -13,7 +13,7 @@ def test_shapes():
 def test_equals_cross_entropy_for_one_hot_teacher_at_T1():
     torch.manual_seed(0)
     s, y = torch.randn(8, 10), torch.randint(0, 10, (8,))
-    one_hot_logits = 1e4 * F.one_hot(y, 10).float()      # softmax is exactly one-hot
+    one_hot_logits = 1e4 * F.one_hot(y, 10).float()  # softmax is exactly one-hot
     for alpha in (1.0, 0.3):
         loss = distillation_loss(s, one_hot_logits, y, T=1.0, alpha=alpha)
         assert torch.allclose(loss, F.cross_entropy(s, y), atol=1e-5)
@@ -25,7 +25,9 @@ def test_soft_term_against_formula_with_T_squared():
     T = 3.0
     p, q = (t / T).softmax(1), (s / T).softmax(1)
     kl = (p * (p.log() - q.log())).sum(1).mean()
-    assert torch.allclose(distillation_loss(s, t, y, T=T, alpha=1.0), T ** 2 * kl, atol=1e-5)
+    assert torch.allclose(
+        distillation_loss(s, t, y, T=T, alpha=1.0), T**2 * kl, atol=1e-5
+    )
     # the teacher gets no gradient
     s.requires_grad_(True)
     t.requires_grad_(True)

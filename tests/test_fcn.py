@@ -2,7 +2,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from fcn import FCN8s, bilinear_kernel, iou, predict, segmentation_loss, train, upsampler
+from fcn import (
+    FCN8s,
+    bilinear_kernel,
+    predict,
+    segmentation_loss,
+    train,
+    upsampler,
+)
 
 
 def test_shapes_and_size_check():
@@ -13,12 +20,14 @@ def test_shapes_and_size_check():
 
 
 def test_upsampler_starts_as_bilinear_interpolation():
-    # FCN initialises its transposed convolutions to bilinear upsampling: away from the border
-    # they must agree with F.interpolate (align_corners=False).
+    # FCN initialises its transposed convolutions to bilinear upsampling: away from the
+    # border they must agree with F.interpolate (align_corners=False).
     x = torch.rand(1, 2, 6, 6)
     for factor in (2, 8):
         up = upsampler(2, factor)(x)
-        ref = F.interpolate(x, scale_factor=factor, mode="bilinear", align_corners=False)
+        ref = F.interpolate(
+            x, scale_factor=factor, mode="bilinear", align_corners=False
+        )
         assert up.shape == ref.shape
         m = factor
         assert torch.allclose(up[..., m:-m, m:-m], ref[..., m:-m, m:-m], atol=1e-5)

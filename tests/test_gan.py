@@ -1,14 +1,26 @@
-"""Tests for code/gan.py: shapes, the losses against their formulas, mode counting, learning."""
+"""Tests for code/gan.py: shapes, the losses against their formulas, mode counting,
+learning."""
+
 import math
 
 import torch
 
-from gan import Discriminator, Generator, discriminator_loss, generator_loss, mode_stats, ring, train
+from gan import (
+    Discriminator,
+    Generator,
+    discriminator_loss,
+    generator_loss,
+    mode_stats,
+    ring,
+    train,
+)
 
 
 def test_shapes():
-    G, D = Generator(z_dim=8, out_dim=784, hidden=32, depth=2, out="sigmoid", norm=True), \
-        Discriminator(in_dim=784, hidden=32, depth=2)
+    G, D = (
+        Generator(z_dim=8, out_dim=784, hidden=32, depth=2, out="sigmoid", norm=True),
+        Discriminator(in_dim=784, hidden=32, depth=2),
+    )
     x = G(torch.randn(5, 8))
     assert x.shape == (5, 784) and x.min() >= 0 and x.max() <= 1
     assert D(x.view(5, 1, 28, 28)).shape == (5,)
@@ -22,18 +34,22 @@ def test_losses_match_formulas():
     assert torch.allclose(discriminator_loss(d_real, d_fake), by_hand_d, atol=1e-6)
     assert torch.allclose(generator_loss(d_fake), by_hand_g, atol=1e-6)
     # at D's optimum for p_g = p_data (D = 1/2 everywhere) its loss is 2 log 2
-    assert math.isclose(discriminator_loss(torch.zeros(3), torch.zeros(3)).item(), 2 * math.log(2),
-                        rel_tol=1e-6)
+    assert math.isclose(
+        discriminator_loss(torch.zeros(3), torch.zeros(3)).item(),
+        2 * math.log(2),
+        rel_tol=1e-6,
+    )
 
 
 def test_mode_stats_counts_modes():
     data, centers = ring(4000, seed=1)
     q, k = mode_stats(data, centers)
-    # radius of a 2-D isotropic Gaussian is Rayleigh: P(r <= 3 std) = 1 - exp(-9/2) = 0.989
+    # radius of a 2-D isotropic Gaussian is Rayleigh: P(r <= 3 std) = 1 - exp(-9/2) =
+    # 0.989
     assert abs(q - (1 - math.exp(-4.5))) < 0.01 and k == 8
-    three = data[torch.cdist(data, centers).argmin(1) < 3]          # only modes 0, 1, 2
+    three = data[torch.cdist(data, centers).argmin(1) < 3]  # only modes 0, 1, 2
     assert mode_stats(three, centers)[1] == 3
-    assert mode_stats(torch.zeros(100, 2), centers) == (0.0, 0)     # the centre is no mode
+    assert mode_stats(torch.zeros(100, 2), centers) == (0.0, 0)  # the centre is no mode
 
 
 def test_train_learns():

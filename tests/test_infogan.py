@@ -1,10 +1,19 @@
-"""Tests for code/infogan.py: shapes, the information loss by hand, and that train learns the code."""
+"""Tests for code/infogan.py: shapes, the information loss by hand, and that train
+learns the code."""
+
 import math
 
 import torch
 import torch.nn.functional as F
 
-from infogan import InfoGenerator, InfoDiscriminator, info_loss, sample_codes, train, generate
+from infogan import (
+    InfoDiscriminator,
+    InfoGenerator,
+    generate,
+    info_loss,
+    sample_codes,
+    train,
+)
 
 
 def test_shapes():
@@ -13,21 +22,28 @@ def test_shapes():
     x = G(z, c_cat, c_cont)
     logit, cat_logits, cont_mean = D(x)
     assert x.shape == (6, 1, 14, 14) and 0 <= x.min() and x.max() <= 1
-    assert logit.shape == (6,) and cat_logits.shape == (6, 10) and cont_mean.shape == (6, 2)
+    assert (
+        logit.shape == (6,)
+        and cat_logits.shape == (6, 10)
+        and cont_mean.shape == (6, 2)
+    )
     assert c_cat.min() >= 0 and c_cat.max() < 10 and c_cont.abs().max() <= 1
     assert generate(G, c_cat, c_cont).shape == (6, 1, 14, 14)
 
 
 def test_info_loss_by_hand():
-    # categorical part: -mean log softmax(Q's logits)[drawn code]; continuous part: a unit-variance
-    # Gaussian negative log-likelihood without its constant, weighted by 0.5
+    # categorical part: -mean log softmax(Q's logits)[drawn code]; continuous part: a
+    # unit-variance Gaussian negative log-likelihood without its constant, weighted by
+    # 0.5
     torch.manual_seed(0)
     logits, c = torch.randn(5, 10), torch.tensor([3, 0, 9, 3, 7])
     mean, cont = torch.randn(5, 2), torch.rand(5, 2) * 2 - 1
     total, cat = info_loss(logits, c, mean, cont)
     p = logits.exp() / logits.exp().sum(1, keepdim=True)
     by_hand_cat = -sum(math.log(p[i, c[i]]) for i in range(5)) / 5
-    by_hand_cont = sum(0.5 * ((mean[i] - cont[i]) ** 2).sum().item() for i in range(5)) / 5
+    by_hand_cont = (
+        sum(0.5 * ((mean[i] - cont[i]) ** 2).sum().item() for i in range(5)) / 5
+    )
     assert abs(cat.item() - by_hand_cat) < 1e-5
     assert abs(total.item() - (by_hand_cat + 0.5 * by_hand_cont)) < 1e-5
     # a Q that reads the code perfectly makes the bound H(c) - CE reach H(c) = log 10
@@ -36,7 +52,8 @@ def test_info_loss_by_hand():
 
 
 def test_train_makes_the_code_readable():
-    # 60 steps on random "digits": Q learns to recover the categorical code from G's samples
+    # 60 steps on random "digits": Q learns to recover the categorical code from G's
+    # samples
     torch.manual_seed(0)
     G, D = InfoGenerator(noise_dim=4, width=8), InfoDiscriminator(width=8, hidden=32)
     hist = train(G, D, torch.rand(256, 1, 14, 14), steps=60, batch=32)

@@ -1,6 +1,6 @@
 import torch
 
-from memorygan import Memory, MemoryGAN, train, grid_of_gaussians
+from memorygan import Memory, MemoryGAN, grid_of_gaussians, train
 
 
 def test_shapes():
@@ -29,14 +29,14 @@ def test_log_d_is_the_posterior_weighted_value():
     mem.counts.uniform_(0.5, 3)
     q = torch.nn.functional.normalize(torch.randn(7, 4), dim=1)
     log_d, log_1md = mem.log_d(q)
-    d = mem.posterior(q) @ mem.values            # D(x) = sum_i p(c=i|x) v_i
+    d = mem.posterior(q) @ mem.values  # D(x) = sum_i p(c=i|x) v_i
     assert torch.allclose(log_d.exp(), d, atol=1e-6)
     assert torch.allclose(log_1md.exp(), 1 - d, atol=1e-6)
 
 
 def test_each_label_gets_prior_one_half():
     torch.manual_seed(0)
-    mem = Memory(n_slots=16, dim=4, kappa=0.0)          # kappa 0: the posterior is the prior
+    mem = Memory(n_slots=16, dim=4, kappa=0.0)  # kappa 0: the posterior is the prior
     mem.counts.uniform_(0.1, 5)
     q = torch.nn.functional.normalize(torch.randn(3, 4), dim=1)
     assert torch.allclose(mem.log_d(q)[0].exp(), torch.full((3,), 0.5), atol=1e-6)
@@ -44,25 +44,31 @@ def test_each_label_gets_prior_one_half():
 
 def test_em_update_is_the_count_weighted_mean():
     mem = Memory(n_slots=2, dim=2, alpha=0.5, top_k=1, decay=1.0)
-    mem.keys.copy_(torch.tensor([[1., 0], [-1, 0]]))
-    mem.values.copy_(torch.tensor([1., 0]))
-    mem.counts.copy_(torch.tensor([2., 1]))
-    q = torch.nn.functional.normalize(torch.tensor([[1., 1]]), dim=1)
-    mem.update(q, torch.tensor([1.]))                   # posterior 1 on the only real slot
-    expected = torch.nn.functional.normalize(0.5 * 2 * torch.tensor([1., 0]) + q[0], dim=0)
-    assert torch.allclose(mem.keys[0], expected, atol=1e-6) and torch.isclose(mem.counts[0], torch.tensor(2.))
+    mem.keys.copy_(torch.tensor([[1.0, 0], [-1, 0]]))
+    mem.values.copy_(torch.tensor([1.0, 0]))
+    mem.counts.copy_(torch.tensor([2.0, 1]))
+    q = torch.nn.functional.normalize(torch.tensor([[1.0, 1]]), dim=1)
+    mem.update(q, torch.tensor([1.0]))  # posterior 1 on the only real slot
+    expected = torch.nn.functional.normalize(
+        0.5 * 2 * torch.tensor([1.0, 0]) + q[0], dim=0
+    )
+    assert torch.allclose(mem.keys[0], expected, atol=1e-6) and torch.isclose(
+        mem.counts[0], torch.tensor(2.0)
+    )
 
 
 def test_hit_moves_key_towards_query_and_miss_overwrites_oldest():
     mem = Memory(n_slots=4, dim=2)
-    mem.keys.copy_(torch.tensor([[1., 0], [0, 1], [-1, 0], [0, -1]]))
-    mem.values.copy_(torch.tensor([1., 1, 0, 0]))
-    mem.ages.copy_(torch.tensor([0., 0, 5, 1]))
-    q = torch.nn.functional.normalize(torch.tensor([[1., 0.2]]), dim=1)
-    mem.update(q, torch.tensor([1.]))                       # nearest slot 0 is real: a hit
+    mem.keys.copy_(torch.tensor([[1.0, 0], [0, 1], [-1, 0], [0, -1]]))
+    mem.values.copy_(torch.tensor([1.0, 1, 0, 0]))
+    mem.ages.copy_(torch.tensor([0.0, 0, 5, 1]))
+    q = torch.nn.functional.normalize(torch.tensor([[1.0, 0.2]]), dim=1)
+    mem.update(q, torch.tensor([1.0]))  # nearest slot 0 is real: a hit
     assert mem.keys[0, 1] > 0 and mem.ages[0] == 0
-    mem.update(torch.tensor([[0., 1.]]), torch.tensor([0.]))  # nearest slot 1 is real: a miss
-    assert torch.allclose(mem.keys[2], torch.tensor([0., 1.])) and mem.values[2] == 0
+    mem.update(
+        torch.tensor([[0.0, 1.0]]), torch.tensor([0.0])
+    )  # nearest slot 1 is real: a miss
+    assert torch.allclose(mem.keys[2], torch.tensor([0.0, 1.0])) and mem.values[2] == 0
 
 
 def test_train_learns():
@@ -75,6 +81,7 @@ def test_train_learns():
 
 def test_sampling_keys_from_a_memory_without_real_slots_says_so():
     import pytest
+
     mem = Memory(n_slots=4, dim=2)
     mem.values.zero_()
     with pytest.raises(RuntimeError, match="no real slot"):

@@ -5,7 +5,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from mlp import MLP, mlp_loss, train, predict
+from mlp import MLP, mlp_loss, predict, train
 
 CODE = Path(__file__).resolve().parent.parent / "code"
 
@@ -13,15 +13,20 @@ CODE = Path(__file__).resolve().parent.parent / "code"
 def test_shapes():
     model = MLP(n_in=64, hidden=(32, 16), n_classes=10)
     assert model(torch.randn(5, 64)).shape == (5, 10)
-    assert model(torch.randn(5, 8, 8)).shape == (5, 10)       # flattens its input
+    assert model(torch.randn(5, 8, 8)).shape == (5, 10)  # flattens its input
     assert predict(model, torch.randn(7, 64)).shape == (7,)
 
 
 def test_loss_matches_formula_and_torch():
     torch.manual_seed(0)
     logits, y = torch.randn(6, 4), torch.tensor([0, 3, 1, 2, 2, 0])
-    by_hand = -sum(torch.log(torch.exp(logits[i, y[i]]) / torch.exp(logits[i]).sum())
-                   for i in range(6)) / 6
+    by_hand = (
+        -sum(
+            torch.log(torch.exp(logits[i, y[i]]) / torch.exp(logits[i]).sum())
+            for i in range(6)
+        )
+        / 6
+    )
     assert torch.allclose(mlp_loss(logits, y), by_hand, atol=1e-6)
     assert torch.allclose(mlp_loss(logits, y), F.cross_entropy(logits, y), atol=1e-6)
     # Stable for huge logits, where a naive softmax overflows.
@@ -51,6 +56,11 @@ def test_train_learns():
 
 
 def test_module_runs_alone():
-    out = subprocess.run([sys.executable, str(CODE / "mlp.py")], capture_output=True, text=True,
-                         timeout=60, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, str(CODE / "mlp.py")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
     assert "loss" in out

@@ -1,5 +1,6 @@
-"""Neural Process: shapes, invariance to the order of the context set, the KL term against its
-formula, and that training lowers the loss."""
+"""Neural Process: shapes, invariance to the order of the context set, the KL term
+against its formula, and that training lowers the loss."""
+
 import torch
 
 from neural_process import NeuralProcess, log_likelihood, np_loss, pixel_grid, train
@@ -49,7 +50,8 @@ def test_train_lowers_the_loss():
     imgs = torch.zeros(16, 1, 28, 28)
     imgs[:, :, 8:20, 8:20] = 1.0
     model = small()
-    hist = train(model, imgs, torch.device("cpu"), steps=60, batch_size=4, n_target=100,
-                 lr=2e-3)
+    hist = train(
+        model, imgs, torch.device("cpu"), steps=60, batch_size=4, n_target=100, lr=2e-3
+    )
     assert sum(hist[-10:]) / 10 < sum(hist[:10]) / 10 - 10
     assert log_likelihood(model, imgs[:2], 20, "cpu", samples=2) < 5

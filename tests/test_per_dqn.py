@@ -1,10 +1,12 @@
-"""Prioritized replay: the sum tree's sampling frequencies, importance weights by hand, learning."""
+"""Prioritized replay: the sum tree's sampling frequencies, importance weights by hand,
+learning."""
+
 import numpy as np
 import pytest
 import torch
 
-from per_dqn import PrioritizedReplay, QNet, SumTree, per_dqn_loss, train
 from _corridor import Corridor
+from per_dqn import PrioritizedReplay, QNet, SumTree, per_dqn_loss, train
 
 
 @pytest.fixture(autouse=True)
@@ -16,18 +18,28 @@ def one_thread():
 
 
 def test_sum_tree_sums_and_updates():
-    tree = SumTree(6)                                   # 8 leaves
+    tree = SumTree(6)  # 8 leaves
     tree.update(np.arange(6), np.arange(1.0, 7.0))
     assert tree.total() == pytest.approx(21.0)
-    tree.update(np.array([2, 2, 5]), np.array([9.0, 10.0, 0.5]))   # repeated index: the last wins
+    tree.update(
+        np.array([2, 2, 5]), np.array([9.0, 10.0, 0.5])
+    )  # repeated index: the last wins
     assert tree.total() == pytest.approx(1 + 2 + 10 + 4 + 5 + 0.5)
-    assert tree.find(np.array([0.0, 0.999, 1.001, 3.5, 13.2, 21.9, 22.2])).tolist() == [0, 0, 1, 2, 3, 4, 5]
+    assert tree.find(np.array([0.0, 0.999, 1.001, 3.5, 13.2, 21.9, 22.2])).tolist() == [
+        0,
+        0,
+        1,
+        2,
+        3,
+        4,
+        5,
+    ]
 
 
 def test_sum_tree_samples_in_proportion_to_priority():
     rng = np.random.default_rng(0)
     p = rng.uniform(0.1, 5.0, 37)
-    p[[3, 20]] = 0.0                                     # zero priority: never sampled
+    p[[3, 20]] = 0.0  # zero priority: never sampled
     tree = SumTree(37)
     tree.update(np.arange(37), p)
     draws = 200_000
@@ -42,10 +54,14 @@ def test_sum_tree_samples_in_proportion_to_priority():
 
 def test_importance_weights_by_hand():
     buf = PrioritizedReplay(8, 2, alpha=0.5, eps=0.0)
-    buf.add(np.zeros((4, 2)), np.zeros(4, int), np.zeros(4), np.zeros((4, 2)), np.zeros(4))
-    buf.update_priorities(np.arange(4), np.array([1.0, 4.0, 9.0, 16.0]))   # p = |delta|^0.5
+    buf.add(
+        np.zeros((4, 2)), np.zeros(4, int), np.zeros(4), np.zeros((4, 2)), np.zeros(4)
+    )
+    buf.update_priorities(
+        np.arange(4), np.array([1.0, 4.0, 9.0, 16.0])
+    )  # p = |delta|^0.5
     batch, idx, w = buf.sample(4, beta=0.5, rng=np.random.default_rng(0), device="cpu")
-    prob = np.array([1.0, 2.0, 3.0, 4.0])[idx] / 10.0   # P(i) = p_i / sum p
+    prob = np.array([1.0, 2.0, 3.0, 4.0])[idx] / 10.0  # P(i) = p_i / sum p
     expect = (4 * prob) ** -0.5
     assert w.numpy() == pytest.approx(expect / expect.max(), rel=1e-5)
     assert batch[0].shape == (4, 2) and w.shape == (4,)
@@ -55,19 +71,37 @@ def test_loss_weights_and_td_errors():
     torch.manual_seed(0)
     q, tq = QNet(3, 2, hidden=8), QNet(3, 2, hidden=8)
     obs, nxt = torch.randn(2, 3), torch.randn(2, 3)
-    batch = (obs, torch.tensor([0, 1]), torch.tensor([1.0, 0.0]), nxt, torch.tensor([0.0, 1.0]))
+    batch = (
+        obs,
+        torch.tensor([0, 1]),
+        torch.tensor([1.0, 0.0]),
+        nxt,
+        torch.tensor([0.0, 1.0]),
+    )
     loss, td = per_dqn_loss(q, tq, batch, torch.tensor([1.0, 0.0]), gamma=0.9)
     target0 = 1.0 + 0.9 * tq(nxt[:1]).max().item()
     e0 = q(obs[:1])[0, 0].item() - target0
     assert td[0].item() == pytest.approx(e0, rel=1e-5)
-    assert td[1].item() == pytest.approx(q(obs[1:])[0, 1].item(), rel=1e-5)   # terminal: target 0
-    huber0 = 0.5 * e0 ** 2 if abs(e0) < 1 else abs(e0) - 0.5
-    assert loss.item() == pytest.approx(huber0 / 2, rel=1e-5)             # weight 0 drops sample 2
+    assert td[1].item() == pytest.approx(
+        q(obs[1:])[0, 1].item(), rel=1e-5
+    )  # terminal: target 0
+    huber0 = 0.5 * e0**2 if abs(e0) < 1 else abs(e0) - 0.5
+    assert loss.item() == pytest.approx(huber0 / 2, rel=1e-5)  # weight 0 drops sample 2
 
 
 def test_train_learns():
     env = Corridor()
-    h = train(env, 3_000, eval_env=env, eval_every=1_000, learning_starts=200, eps_steps=1_000,
-              target_every=100, hidden=32, lr=3e-3, log=lambda s: 0)
+    h = train(
+        env,
+        3_000,
+        eval_env=env,
+        eval_every=1_000,
+        learning_starts=200,
+        eps_steps=1_000,
+        target_every=100,
+        hidden=32,
+        lr=3e-3,
+        log=lambda s: 0,
+    )
     assert np.mean(h["loss"][-100:]) < np.mean(h["loss"][:100])
     assert h["best"] == 1.0

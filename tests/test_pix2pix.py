@@ -3,7 +3,7 @@ import math
 import torch
 import torch.nn as nn
 
-from pix2pix import UNet, PatchDiscriminator, pix2pix_losses, train, outline
+from pix2pix import PatchDiscriminator, UNet, outline, pix2pix_losses, train
 
 
 def test_shapes():
@@ -16,6 +16,7 @@ def test_shapes():
 
 class ConstD(nn.Module):
     """A discriminator that says logit 0 (probability 1/2) for every patch."""
+
     def __init__(self):
         super().__init__()
         self.w = nn.Parameter(torch.zeros(()))
@@ -32,14 +33,18 @@ def test_losses_match_the_formula_by_hand():
     l1 = (G(src) - tgt).abs().mean()
     # D: -log(1/2) for real and for fake; G: -log(1/2) + 100 * L1
     assert math.isclose(losses["d_loss"].item(), 2 * math.log(2), rel_tol=1e-6)
-    assert math.isclose(losses["g_loss"].item(), math.log(2) + 100 * l1.item(), rel_tol=1e-5)
+    assert math.isclose(
+        losses["g_loss"].item(), math.log(2) + 100 * l1.item(), rel_tol=1e-5
+    )
 
 
 def test_outline_is_outside_the_strokes():
     x = torch.zeros(1, 1, 28, 28)
     x[..., 10:18, 10:18] = 1
     o = outline(x)
-    assert (o * x).sum() == 0 and o.sum() == 10 * 10 - 8 * 8   # the ring around an 8x8 square
+    assert (
+        o * x
+    ).sum() == 0 and o.sum() == 10 * 10 - 8 * 8  # the ring around an 8x8 square
 
 
 def test_train_learns():

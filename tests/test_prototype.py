@@ -1,7 +1,7 @@
 import torch
 import torch.nn.functional as F
 
-from prototype import PrototypeNet, prototype_loss, train, prototype_images
+from prototype import PrototypeNet, prototype_images, prototype_loss, train
 
 
 def test_shapes():
@@ -20,8 +20,12 @@ def test_distances_and_loss_by_hand():
     with torch.no_grad():
         logits, d, z, x_rec = model(x)
         # squared distances, by a double loop
-        d_hand = torch.tensor([[float(((z[i] - model.prototypes[j]) ** 2).sum())
-                                for j in range(4)] for i in range(5)])
+        d_hand = torch.tensor(
+            [
+                [float(((z[i] - model.prototypes[j]) ** 2).sum()) for j in range(4)]
+                for i in range(5)
+            ]
+        )
     assert torch.allclose(d, d_hand, atol=1e-4)
     r1 = sum(min(d_hand[i, j] for i in range(5)) for j in range(4)) / 4
     r2 = sum(min(d_hand[i, j] for j in range(4)) for i in range(5)) / 5
@@ -35,5 +39,7 @@ def test_distances_and_loss_by_hand():
 def test_train_learns():
     torch.manual_seed(0)
     x, y = torch.rand(64, 1, 28, 28), torch.randint(0, 3, (64,))
-    hist = train(PrototypeNet(n_prototypes=5), x, y, epochs=6, batch_size=32, augment=False)
+    hist = train(
+        PrototypeNet(n_prototypes=5), x, y, epochs=6, batch_size=32, augment=False
+    )
     assert hist["total"][-1] < hist["total"][0]

@@ -1,11 +1,14 @@
-"""RealNVP: shapes, exact invertibility, log-determinant against autograd's Jacobian, learning."""
+"""RealNVP: shapes, exact invertibility, log-determinant against autograd's Jacobian,
+learning."""
+
 import torch
 
 from realnvp import RealNVP, nll_loss, train
 
 
 def random_flow(seed=0, **kw):
-    """A flow with every parameter randomised (a fresh one starts as the identity map)."""
+    """A flow with every parameter randomised (a fresh one starts as the identity
+    map)."""
     torch.manual_seed(seed)
     flow = RealNVP(**kw)
     with torch.no_grad():
@@ -26,7 +29,7 @@ def test_inverse_undoes_forward():
     flow = random_flow(n_layers=6, hidden=32)
     x = torch.randn(500, 2, dtype=torch.float64) * 2
     z, _ = flow(x)
-    assert not torch.allclose(z, x, atol=1e-2)            # the map is not the identity
+    assert not torch.allclose(z, x, atol=1e-2)  # the map is not the identity
     assert (flow.inverse(z) - x).abs().max() < 1e-5
     assert (flow(flow.inverse(x))[0] - x).abs().max() < 1e-5
 

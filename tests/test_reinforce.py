@@ -1,4 +1,6 @@
-"""REINFORCE: shapes, discounted returns by hand, the loss against its formula, learning."""
+"""REINFORCE: shapes, discounted returns by hand, the loss against its formula,
+learning."""
+
 import numpy as np
 import pytest
 import torch
@@ -26,7 +28,9 @@ def test_discounted_returns_by_hand():
     rew = torch.tensor([[1.0, 2.0], [0.0, 1.0], [3.0, 7.0]])
     mask = torch.tensor([[1.0, 1.0], [1.0, 1.0], [1.0, 0.0]])
     g = discounted_returns(rew, mask, gamma=0.5)
-    expect = torch.tensor([[1 + 0.5 * 0 + 0.25 * 3, 2 + 0.5 * 1], [0 + 0.5 * 3, 1.0], [3.0, 0.0]])
+    expect = torch.tensor(
+        [[1 + 0.5 * 0 + 0.25 * 3, 2 + 0.5 * 1], [0 + 0.5 * 3, 1.0], [3.0, 0.0]]
+    )
     assert torch.allclose(g, expect)
 
 
@@ -45,12 +49,18 @@ def test_loss_against_formula():
 
 
 class Bandit:
-    """5-step episodes; reward 1 when the action matches the sign of a random observation."""
+    """5-step episodes; reward 1 when the action matches the sign of a random
+    observation."""
+
     num_envs = 8
 
     def __init__(self):
         from types import SimpleNamespace as NS
-        self.single_observation_space, self.single_action_space = NS(shape=(1,)), NS(n=2)
+
+        self.single_observation_space, self.single_action_space = (
+            NS(shape=(1,)),
+            NS(n=2),
+        )
         self.rng = np.random.default_rng(0)
 
     def obs(self):
@@ -68,6 +78,14 @@ class Bandit:
 
 
 def test_train_learns():
-    h = train(Bandit(), 60, eval_env=Bandit(), eval_every=20, hidden=16, lr=1e-2, log=lambda s: 0)
+    h = train(
+        Bandit(),
+        60,
+        eval_env=Bandit(),
+        eval_every=20,
+        hidden=16,
+        lr=1e-2,
+        log=lambda s: 0,
+    )
     assert np.mean(h["train_return"][-10:]) > np.mean(h["train_return"][:10]) + 1
     assert h["best"] >= 4.5

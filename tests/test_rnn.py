@@ -5,7 +5,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from rnn import CharRNN, encode, rnn_loss, train, predict_proba
+from rnn import CharRNN, encode, predict_proba, rnn_loss, train
 
 CODE = Path(__file__).resolve().parent.parent / "code"
 VOCAB = {c: i + 2 for i, c in enumerate("abcdefghijklmnopqrstuvwxyz")}
@@ -14,8 +14,8 @@ VOCAB = {c: i + 2 for i, c in enumerate("abcdefghijklmnopqrstuvwxyz")}
 def test_encode_and_shapes():
     ids, lengths = encode(["ab", "xyz", "q?"], VOCAB)
     assert ids.shape == (3, 3) and lengths.tolist() == [2, 3, 2]
-    assert ids[0].tolist() == [2, 3, 0]              # padded with 0
-    assert ids[2, 1].item() == 1                     # unknown character
+    assert ids[0].tolist() == [2, 3, 0]  # padded with 0
+    assert ids[2, 1].item() == 1  # unknown character
     model = CharRNN(n_chars=28, n_classes=5, emb=8, hidden=16, layers=2)
     assert model(ids, lengths).shape == (3, 5)
     probs = predict_proba(model, ids, lengths)
@@ -23,8 +23,9 @@ def test_encode_and_shapes():
 
 
 def test_padding_and_batch_mates_do_not_change_a_prediction():
-    """Packing at work: a name's logits are the same alone, padded to 30 characters, or batched
-    with much longer names. Running the GRU over the padding (or pooling over it) breaks this."""
+    """Packing at work: a name's logits are the same alone, padded to 30 characters, or
+    batched with much longer names. Running the GRU over the padding (or pooling over
+    it) breaks this."""
     torch.manual_seed(0)
     model = CharRNN(n_chars=28, n_classes=4, emb=8, hidden=16, layers=2).eval()
     alone_ids, alone_len = encode(["smith"], VOCAB)
@@ -46,16 +47,25 @@ def test_train_learns_an_order_dependent_task():
     """Does the name end in 'a'? Letter counts alone cannot tell; order can."""
     torch.manual_seed(0)
     g = torch.Generator().manual_seed(1)
-    names = ["".join("ab"[int(b)] for b in torch.randint(0, 2, (int(k),), generator=g))
-             for k in torch.randint(2, 9, (192,), generator=g)]
+    names = [
+        "".join("ab"[int(b)] for b in torch.randint(0, 2, (int(k),), generator=g))
+        for k in torch.randint(2, 9, (192,), generator=g)
+    ]
     y = torch.tensor([int(n[-1] == "a") for n in names])
     ids, lengths = encode(names, VOCAB)
     model = CharRNN(n_chars=28, n_classes=2, emb=8, hidden=16, layers=1, dropout=0.0)
-    hist = train(model, ids, lengths, y, epochs=12, batch_size=32, lr=1e-2, label_smoothing=0.0)
+    hist = train(
+        model, ids, lengths, y, epochs=12, batch_size=32, lr=1e-2, label_smoothing=0.0
+    )
     assert hist[-1] < 0.3 * hist[0]
 
 
 def test_module_runs_alone():
-    out = subprocess.run([sys.executable, str(CODE / "rnn.py")], capture_output=True, text=True,
-                         timeout=120, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, str(CODE / "rnn.py")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
     assert "loss" in out

@@ -17,16 +17,21 @@ def test_max_unpooling_puts_values_back_at_the_pooled_positions():
     pooled, idx = F.max_pool2d(x, 2, return_indices=True)
     back = F.max_unpool2d(pooled, idx, 2)
     kept = back != 0
-    assert kept.sum() == pooled.numel()                       # one value per 2x2 window
-    assert torch.equal(back[kept], x[kept])                   # each at its maximum's position
+    assert kept.sum() == pooled.numel()  # one value per 2x2 window
+    assert torch.equal(back[kept], x[kept])  # each at its maximum's position
     windows = back.unfold(2, 2, 2).unfold(3, 2, 2).reshape(2, 3, 4, 4, 4)
-    assert torch.equal(windows.abs().max(-1).values > 0, torch.ones(2, 3, 4, 4, dtype=torch.bool))
-    # the same holds inside the model: the decoder's unpooling sees the encoder's indices
+    assert torch.equal(
+        windows.abs().max(-1).values > 0, torch.ones(2, 3, 4, 4, dtype=torch.bool)
+    )
+    # the same holds inside the model: the decoder's unpooling sees the encoder's
+    # indices
     model = SegNet(width=4, depth=1).eval()
     feats = model.enc[0](torch.rand(1, 1, 8, 8))
     p, i = F.max_pool2d(feats, 2, return_indices=True)
-    assert torch.equal(F.max_unpool2d(p, i, 2)[F.max_unpool2d(p, i, 2) != 0],
-                       feats[F.max_unpool2d(p, i, 2) != 0])
+    assert torch.equal(
+        F.max_unpool2d(p, i, 2)[F.max_unpool2d(p, i, 2) != 0],
+        feats[F.max_unpool2d(p, i, 2) != 0],
+    )
 
 
 def test_loss_matches_formula():

@@ -6,11 +6,16 @@ from style_transfer import EfficientNetLite0Features, gram, style_transfer_losse
 
 def test_feature_shapes_and_released_weights_load():
     net = EfficientNetLite0Features(taps=(0, 2, 4, 7, 10))
-    net.load_weights(toydata.efficientnet_lite0_weights())     # every trunk weight present
+    net.load_weights(toydata.efficientnet_lite0_weights())  # every trunk weight present
     with torch.no_grad():
         feats = net(torch.rand(1, 3, 64, 64))
-    assert [tuple(f.shape[1:]) for f in feats] == \
-        [(16, 32, 32), (24, 16, 16), (40, 8, 8), (80, 4, 4), (112, 4, 4)]
+    assert [tuple(f.shape[1:]) for f in feats] == [
+        (16, 32, 32),
+        (24, 16, 16),
+        (40, 8, 8),
+        (80, 4, 4),
+        (112, 4, 4),
+    ]
 
 
 def test_gram_symmetric_and_scaling():
@@ -36,6 +41,14 @@ def test_losses_zero_at_targets_and_train_lowers_style():
     feats = net(x)
     c, s = style_transfer_losses(feats, feats, [gram(f) for f in feats], 1, (0, 1))
     assert c.item() == 0 and s.item() == 0
-    _, hist = train(net, torch.rand(3, 32, 32), torch.rand(3, 32, 32), steps=15, lr=0.05,
-                    style_weight=1e3, content_layer=1, style_layers=(0, 1))
+    _, hist = train(
+        net,
+        torch.rand(3, 32, 32),
+        torch.rand(3, 32, 32),
+        steps=15,
+        lr=0.05,
+        style_weight=1e3,
+        content_layer=1,
+        style_layers=(0, 1),
+    )
     assert hist["style"][-1] < hist["style"][0]

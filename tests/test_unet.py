@@ -28,8 +28,10 @@ def test_loss_matches_formula():
 
 
 def test_iou():
-    a = torch.zeros(4, 4); a[:2] = 1          # 8 pixels
-    b = torch.zeros(4, 4); b[1:3] = 1         # 8 pixels, 4 shared
+    a = torch.zeros(4, 4)
+    a[:2] = 1  # 8 pixels
+    b = torch.zeros(4, 4)
+    b[1:3] = 1  # 8 pixels, 4 shared
     assert iou(a, b) == pytest.approx(4 / 12)
 
 

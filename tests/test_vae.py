@@ -1,7 +1,7 @@
-"""VAE: shapes, the analytic KL against a Monte Carlo estimate, the ELBO's reductions, and that
-training lowers the loss."""
+"""VAE: shapes, the analytic KL against a Monte Carlo estimate, the ELBO's reductions,
+and that training lowers the loss."""
+
 import torch
-import torch.nn.functional as F
 
 from vae import VAE, kl_normal, sample, train, vae_loss
 
@@ -33,8 +33,14 @@ def test_elbo_sums_over_pixels_and_latents_and_averages_over_batch():
     p = torch.sigmoid(logits)
     xf = x.flatten(1)
     by_hand_recon = -(xf * p.log() + (1 - xf) * (1 - p).log()).sum() / 6
-    by_hand_kl = sum(-0.5 * (1 + logvar[i, j] - mu[i, j] ** 2 - logvar[i, j].exp())
-                     for i in range(6) for j in range(5)) / 6
+    by_hand_kl = (
+        sum(
+            -0.5 * (1 + logvar[i, j] - mu[i, j] ** 2 - logvar[i, j].exp())
+            for i in range(6)
+            for j in range(5)
+        )
+        / 6
+    )
     assert torch.allclose(recon, by_hand_recon, rtol=1e-4)
     assert torch.allclose(kl, by_hand_kl, rtol=1e-4)
     assert torch.allclose(loss, recon + kl)
@@ -43,5 +49,11 @@ def test_elbo_sums_over_pixels_and_latents_and_averages_over_batch():
 def test_train_lowers_the_loss():
     torch.manual_seed(0)
     x = (torch.rand(128, 1, 28, 28) > 0.7).float()
-    hist = train(VAE(z_dim=4, width=4, hidden=32), x, torch.device("cpu"), epochs=6, batch_size=32)
+    hist = train(
+        VAE(z_dim=4, width=4, hidden=32),
+        x,
+        torch.device("cpu"),
+        epochs=6,
+        batch_size=32,
+    )
     assert hist["train"][-1] < hist["train"][0] - 5

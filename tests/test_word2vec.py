@@ -7,11 +7,17 @@ from word2vec import SkipGram, build_vocab, sgns_loss, skipgram_pairs, subsample
 
 def test_vocab_and_pairs():
     itos, stoi, counts, ids = build_vocab("a b a c a b d".split(), min_count=2)
-    assert itos == ["a", "b"] and counts.tolist() == [3, 2] and ids.tolist() == [0, 1, 0, 0, 1]
+    assert (
+        itos == ["a", "b"]
+        and counts.tolist() == [3, 2]
+        and ids.tolist() == [0, 1, 0, 0, 1]
+    )
     c, o = skipgram_pairs(torch.arange(10), window=1)
-    assert len(c) == 18 and set(zip(c.tolist(), o.tolist())) == \
-        {(i, i + 1) for i in range(9)} | {(i + 1, i) for i in range(9)}
-    # subsampling keeps every word when t is large, and drops frequent ones when it is small
+    assert len(c) == 18 and set(zip(c.tolist(), o.tolist())) == {
+        (i, i + 1) for i in range(9)
+    } | {(i + 1, i) for i in range(9)}
+    # subsampling keeps every word when t is large, and drops frequent ones when it is
+    # small
     ids = torch.zeros(1000, dtype=torch.long)
     assert len(subsample(ids, torch.tensor([1000]), t=1.0)) == 1000
     assert len(subsample(ids, torch.tensor([1000]), t=1e-4)) < 100
@@ -20,8 +26,12 @@ def test_vocab_and_pairs():
 def test_negative_sampling_loss_by_hand():
     model = SkipGram(vocab_size=4, dim=2)
     with torch.no_grad():
-        model.v.weight.copy_(torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [0.5, -1.0]]))
-        model.u.weight.copy_(torch.tensor([[0.2, 0.1], [-0.3, 0.4], [0.5, 0.5], [1.0, -1.0]]))
+        model.v.weight.copy_(
+            torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [0.5, -1.0]])
+        )
+        model.u.weight.copy_(
+            torch.tensor([[0.2, 0.1], [-0.3, 0.4], [0.5, 0.5], [1.0, -1.0]])
+        )
     centre, context, neg = torch.tensor([2]), torch.tensor([0]), torch.tensor([[1, 3]])
     pos, negs = model(centre, context, neg)
     sig = lambda z: 1 / (1 + math.exp(-z))  # noqa: E731
@@ -33,7 +43,8 @@ def test_negative_sampling_loss_by_hand():
 
 def test_train_learns():
     torch.manual_seed(0)
-    # two "topics": words 0-4 only ever appear next to each other, and words 5-9 likewise
+    # two "topics": words 0-4 only ever appear next to each other, and words 5-9
+    # likewise
     g = torch.Generator().manual_seed(0)
     blocks = [torch.randint(0, 5, (20,), generator=g) + 5 * (k % 2) for k in range(100)]
     words = [f"w{i}" for i in torch.cat(blocks).tolist()]

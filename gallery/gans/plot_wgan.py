@@ -2,28 +2,28 @@
 WGAN and WGAN-GP on MNIST digits
 ================================
 
-Two Wasserstein GANs with the same small convolutional generator and critic, trained on the 4,000
-training digits of MNIST 5,000: one keeps its critic Lipschitz by weight clipping (WGAN), the other
-by a gradient penalty (WGAN-GP). Every few generator steps the family's measuring stick is taken:
-the Fréchet distance between 500 generated digits and the held-out test digits, in the digit
-classifier's feature space. The point to show: the critic's Wasserstein estimate falls as the
-samples improve. It is measured by the rank correlation between the estimate and the Fréchet
-distance over training (target: at least 0.5, for both variants); the final Fréchet distances are
-shown beside the floor (real against real) and the ceiling (noise against real) from this run.
+Two Wasserstein GANs with the same small convolutional generator and critic, trained on
+the 4,000 training digits of MNIST 5,000: one keeps its critic Lipschitz by weight
+clipping (WGAN), the other by a gradient penalty (WGAN-GP). Every few generator steps
+the family's measuring stick is taken: the Fréchet distance between 500 generated digits
+and the held-out test digits, in the digit classifier's feature space. The point to
+show: the critic's Wasserstein estimate falls as the samples improve. It is measured by
+the rank correlation between the estimate and the Fréchet distance over training
+(target: at least 0.5, for both variants); the final Fréchet distances are shown beside
+the floor (real against real) and the ceiling (noise against real) from this run.
 """
+
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from _example import start, scale, DEVICE, SMOKE
 import toydata
-from _measure import digit_classifier, frechet_distance, fd_reference
-from wgan import Generator, Critic, train
+from _example import DEVICE, SMOKE, scale, start
+from _measure import digit_classifier, fd_reference, frechet_distance
+from wgan import Critic, Generator, train
 
-run = start("wgan", title="WGAN and WGAN-GP", task="generate digits",
-            idea="critic estimates the Wasserstein distance (clipping or gradient penalty)",
-            loss="critic: E f(fake) - E f(real) (+ gradient penalty); generator: -E f(G(z))")
+run = start("wgan")
 
 x, y, xt, yt = toydata.mnist()
 if SMOKE:
@@ -40,16 +40,28 @@ def fd_of(G, n=500):
 
 
 # %%
-# Both variants take five critic steps per generator step. The papers' learning rates (5e-5 for
-# clipping, 1e-4 for the penalty) are raised to 1e-3 and 3e-4 for this short budget; clipping stays
-# at c = 0.01 and the penalty weight at 10, as in the papers.
+# Both variants take five critic steps per generator step. The papers' learning rates
+# (5e-5 for clipping, 1e-4 for the penalty) are raised to 1e-3 and 3e-4 for this short
+# budget; clipping stays at c = 0.01 and the penalty weight at 10, as in the papers.
 runs = {}
-settings = {"clip": dict(steps=scale(440, 10), lr=1e-3), "gp": dict(steps=scale(280, 10), lr=3e-4)}
+settings = {
+    "clip": dict(steps=scale(440, 10), lr=1e-3),
+    "gp": dict(steps=scale(280, 10), lr=3e-4),
+}
 for variant, kw in settings.items():
     torch.manual_seed(0)
     G, f = Generator(z_dim=Z, width=16), Critic(width=16)
-    hist = train(G, f, x, variant=variant, batch=32, device=DEVICE, eval_fn=fd_of,
-                 eval_every=EVERY, **kw)
+    hist = train(
+        G,
+        f,
+        x,
+        variant=variant,
+        batch=32,
+        device=DEVICE,
+        eval_fn=fd_of,
+        eval_every=EVERY,
+        **kw,
+    )
     G.eval()
     runs[variant] = (G, hist, fd_of(G, 1000))
 
@@ -57,9 +69,10 @@ ref = fd_reference(clf)
 
 
 def window_mean(h, width):
-    """Mean Wasserstein estimate over the ``width`` generator steps before each evaluation."""
+    """Mean Wasserstein estimate over the ``width`` generator steps before each
+    evaluation."""
     w = np.array(h["w_estimate"])
-    return np.array([w[max(0, s - width):s].mean() for s in h["eval_step"]])
+    return np.array([w[max(0, s - width) : s].mean() for s in h["eval_step"]])
 
 
 def rank_corr(a, b):
@@ -68,14 +81,17 @@ def rank_corr(a, b):
 
 
 corr = {v: rank_corr(window_mean(h, EVERY), h["eval"]) for v, (_, h, _) in runs.items()}
-for v, (_, h, fd) in runs.items():
-    print(f"{v}: final Fréchet distance {fd:.1f}; rank correlation (W estimate, FD) {corr[v]:.2f}")
+for v, (_, _, fd) in runs.items():
+    print(
+        f"{v}: final Fréchet distance {fd:.1f}; rank correlation (W estimate, FD) "
+        f"{corr[v]:.2f}"
+    )
 print(f"floor {ref['floor']:.1f}, ceiling {ref['ceiling']:.1f}")
 
 # %%
-# The critic's estimate (smoothed) beside the Fréchet distance, for each variant. The estimate of
-# the clipped critic is tiny because clipping shrinks its Lipschitz constant far below 1; only its
-# shape over training carries information.
+# The critic's estimate (smoothed) beside the Fréchet distance, for each variant. The
+# estimate of the clipped critic is tiny because clipping shrinks its Lipschitz constant
+# far below 1; only its shape over training carries information.
 names = {"clip": "WGAN (weight clipping)", "gp": "WGAN-GP (gradient penalty)"}
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
 for ax, (v, (_, h, _)) in zip(axes, runs.items()):
@@ -103,11 +119,25 @@ for ax, (v, (G, _, fd)) in zip(axes, runs.items()):
 fig.tight_layout()
 plt.show()
 
-run.metric("rank_corr_w_estimate_vs_fd_gp", corr["gp"], target=0.5, fmt=".2f")
+run.metric(
+    "rank_corr_w_estimate_vs_fd_gp", corr["gp"], target=0.5, fmt=".2f", headline=True
+)
 run.metric("rank_corr_w_estimate_vs_fd_clip", corr["clip"], target=0.5, fmt=".2f")
-run.metric("frechet_distance_gp", runs["gp"][2], higher_is_better=False, baseline=ref["ceiling"],
-           baseline_name="noise", fmt=".1f")
-run.metric("frechet_distance_clip", runs["clip"][2], higher_is_better=False,
-           baseline=ref["ceiling"], baseline_name="noise", fmt=".1f")
+run.metric(
+    "frechet_distance_gp",
+    runs["gp"][2],
+    higher_is_better=False,
+    baseline=ref["ceiling"],
+    baseline_name="noise",
+    fmt=".1f",
+)
+run.metric(
+    "frechet_distance_clip",
+    runs["clip"][2],
+    higher_is_better=False,
+    baseline=ref["ceiling"],
+    baseline_name="noise",
+    fmt=".1f",
+)
 run.metric("fd_floor_real_vs_real", ref["floor"], higher_is_better=False, fmt=".1f")
 run.finish()
