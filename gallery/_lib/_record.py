@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[2]
 #: The family pages (docs/architectures/<family>.rst), in the order of the site.
 FAMILIES = (
     "basics",
+    "attention",
     "encoder_decoders",
     "latent_variable",
     "gans",
@@ -46,7 +47,6 @@ FAMILIES = (
     "flows_diffusion",
     "representation",
     "rl",
-    "attention",
 )
 
 SCHEMA = 2

@@ -537,7 +537,8 @@ class ResultsCurves(Directive):
         draw_curves(curves, out, self.options.get("ylabel") or series)
         caption = "\n".join("   " + c for c in self.content)
         n_seeds = sorted({len(r) for _, r in curves})
-        seeds = f"{'/'.join(map(str, n_seeds))} seed(s) each"
+        plural = "s" if max(n_seeds) > 1 else ""
+        seeds = f"{'/'.join(map(str, n_seeds))} seed{plural} each"
         rst = [
             f".. figure:: /_generated/{out.name}",
             f"   :alt: {series} of {', '.join(names)}",
@@ -564,7 +565,11 @@ def draw_curves(curves, path, ylabel):
         grid = grid[(grid >= lo) & (grid <= hi)]
         ys = np.array([np.interp(grid, s.x, s.y) for s in runs])
         ax.plot(
-            grid, ys.mean(0), color=col, lw=1.8, label=f"{title} ({len(runs)} seed(s))"
+            grid,
+            ys.mean(0),
+            color=col,
+            lw=1.8,
+            label=f"{title} ({len(runs)} seed{'s' if len(runs) > 1 else ''})",
         )
         if len(runs) > 1:
             ax.fill_between(grid, ys.min(0), ys.max(0), color=col, alpha=0.18, lw=0)
