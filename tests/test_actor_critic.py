@@ -6,6 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+import actor_critic
 from _corridor import Corridor
 from actor_critic import ActorCritic, Config, a2c_loss, advantages, gae, rollout, train
 
@@ -121,3 +122,22 @@ def test_train_learns():
     h = train(model, Corridor(8), steps=4_000, lr=3e-3, eval_env=Corridor(8),
               cfg=Config(n_steps=8, eval_every=1_000), seed=0)  # fmt: skip
     assert max(h["eval_return"]) == 1.0 and h["steps"][-1] >= 4_000
+
+
+def test_best_checkpoint_is_loaded_into_the_network(monkeypatch):
+    """Fails if train leaves the final weights instead of the best evaluation's (or
+    keeps the first of two tied best evaluations instead of the latest)."""
+    scores, states = iter([1.0, 5.0, 2.0, 5.0, 3.0]), []
+
+    def fake_evaluate(policy, env, seed=None, device="cpu"):
+        states.append({k: v.clone() for k, v in policy.state_dict().items()})
+        return np.array([next(scores)])
+
+    monkeypatch.setattr(actor_critic, "evaluate", fake_evaluate)
+    model = ActorCritic(1, 2, hidden=8)
+    h = train(model, Corridor(4), steps=320, eval_env=Corridor(4),
+              cfg=Config(n_steps=4, eval_every=64), seed=0)  # fmt: skip
+    assert h["eval_return"] == [1.0, 5.0, 2.0, 5.0, 3.0]
+    kept = model.state_dict()
+    assert all(torch.equal(kept[k], states[3][k]) for k in kept)
+    assert not all(torch.equal(kept[k], states[4][k]) for k in kept)

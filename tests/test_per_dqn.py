@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 
+import per_dqn
 from _corridor import Corridor
 from per_dqn import Config, PrioritizedReplay, QNet, SumTree, per_dqn_loss, train
 
@@ -136,3 +137,23 @@ def test_train_learns():
                          eval_every=500))  # fmt: skip
     assert np.mean(h["loss"][-100:]) < np.mean(h["loss"][:100])
     assert max(h["eval_return"]) == 1.0
+
+
+def test_best_checkpoint_is_loaded_into_the_network(monkeypatch):
+    """Fails if train leaves the final weights instead of the best evaluation's (or
+    keeps the first of two tied best evaluations instead of the latest)."""
+    scores, states = iter([1.0, 5.0, 2.0, 5.0, 3.0]), []
+
+    def fake_evaluate(policy, env, seed=None, device="cpu"):
+        states.append({k: v.clone() for k, v in policy.state_dict().items()})
+        return np.array([next(scores)])
+
+    monkeypatch.setattr(per_dqn, "evaluate", fake_evaluate)
+    q = QNet(1, 2, hidden=8)
+    h = train(q, QNet(1, 2, hidden=8), PrioritizedReplay(500, 1), Corridor(), steps=200,
+              cfg=Config(learning_starts=40, eps_steps=100, eval_every=40),
+              eval_env=Corridor(), seed=0)  # fmt: skip
+    assert h["eval_return"] == [1.0, 5.0, 2.0, 5.0, 3.0]
+    kept = q.state_dict()
+    assert all(torch.equal(kept[k], states[3][k]) for k in kept)
+    assert not all(torch.equal(kept[k], states[4][k]) for k in kept)

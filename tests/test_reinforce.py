@@ -7,6 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+import reinforce
 from reinforce import (
     Config,
     PolicyWithBaseline,
@@ -136,3 +137,21 @@ def test_train_learns():
               eval_env=Bandit())  # fmt: skip
     assert np.mean(h["train_return"][-10:]) > np.mean(h["train_return"][:10]) + 1
     assert max(h["eval_return"]) >= 4.5
+
+
+def test_best_checkpoint_is_loaded_into_the_network(monkeypatch):
+    """Fails if train leaves the final weights instead of the best evaluation's (or
+    keeps the first of two tied best evaluations instead of the latest)."""
+    scores, states = iter([1.0, 5.0, 2.0, 5.0, 3.0]), []
+
+    def fake_evaluate(policy, env, seed=None, device="cpu"):
+        states.append({k: v.clone() for k, v in policy.state_dict().items()})
+        return np.array([next(scores)])
+
+    monkeypatch.setattr(reinforce, "evaluate", fake_evaluate)
+    model = PolicyWithBaseline(1, 2, hidden=8)
+    h = train(model, Bandit(), updates=10, cfg=Config(eval_every=2), eval_env=Bandit())
+    assert h["eval_return"] == [1.0, 5.0, 2.0, 5.0, 3.0]
+    kept = model.state_dict()
+    assert all(torch.equal(kept[k], states[3][k]) for k in kept)
+    assert not all(torch.equal(kept[k], states[4][k]) for k in kept)
