@@ -41,9 +41,7 @@ class SumTree:
         node = np.asarray(idx) + self.n
         self.tree[node] = priority
         node = np.unique(node // 2)
-        while (
-            node.size and node[0] >= 1
-        ):  # recompute the ancestors from their children, level by level
+        while node.size and node[0] >= 1:  # recompute the ancestors, level by level
             self.tree[node] = self.tree[2 * node] + self.tree[2 * node + 1]
             node = np.unique(node // 2)
 
@@ -75,9 +73,7 @@ class PrioritizedReplay:
         idx = (self.pos + np.arange(len(obs))) % self.capacity
         self.obs[idx], self.act[idx], self.rew[idx] = obs, act, rew
         self.next_obs[idx], self.term[idx] = next_obs, term
-        self.tree.update(
-            idx, self.max_p
-        )  # new transitions: the largest priority so far
+        self.tree.update(idx, self.max_p)  # new ones: the largest priority so far
         self.pos = (self.pos + len(obs)) % self.capacity
         self.size = min(self.size + len(obs), self.capacity)
 
