@@ -10,8 +10,11 @@ an entropy bonus keeps the policy from collapsing onto one action too early.
 
 The environment is a gymnasium vector env (``gymnasium.make_vec``) with its default
 next-step autoreset: the step after an episode ends only resets it, and that step is
-masked out.
+masked out. ``bootstrap=False`` is the ablation: the critic is then a baseline only, and
+the actor sees the rewards up to the rollout's end and nothing after them.
 """
+
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -68,8 +71,9 @@ def a2c_loss(logits, value, act, adv, returns, mask, value_coef=0.5, entropy_coe
 
 
 @torch.no_grad()
-def evaluate(model, env, seed, device="cpu"):
-    """Greedy returns of one episode in each of the vector env's sub-envs."""
+def evaluate(model, env, seed=None, device="cpu"):
+    """Greedy returns of one episode in each of the vector env's sub-envs:
+    (num_envs,)."""
     obs, _ = env.reset(seed=seed)
     total, alive = np.zeros(env.num_envs), np.ones(env.num_envs, bool)
     while alive.any():
@@ -80,76 +84,91 @@ def evaluate(model, env, seed, device="cpu"):
     return total
 
 
-def train(
-    env,
-    steps,
-    device="cpu",
-    eval_env=None,
-    eval_every=10_000,
-    n_steps=16,
-    hidden=64,
-    lr=1e-3,
-    gamma=0.99,
-    lam=0.95,
-    entropy_coef=0.01,
-    seed=0,
-    log=print,
-):
-    """A2C for ``steps`` environment steps: rollouts of n_steps x env.num_envs, one
-    update each. Every ``eval_every`` steps the greedy policy is evaluated and the best
-    one is kept."""
-    torch.manual_seed(seed)
-    obs_dim, n_actions = (
-        env.single_observation_space.shape[0],
-        env.single_action_space.n,
-    )
-    model = ActorCritic(obs_dim, n_actions, hidden).to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    hist = dict(steps=[], eval_return=[], loss=[], best=-np.inf)
-    obs, _ = env.reset(seed=seed)
-    prev_done, step, best_state = np.zeros(env.num_envs, bool), 0, None
+@dataclass
+class Config:
+    """A2C's options besides the step budget and the learning rate."""
+
+    n_steps: int = 16
+    """steps of every sub-env per rollout (one update per rollout)"""
+    gamma: float = 0.99
+    """discount of future rewards"""
+    lam: float = 0.95
+    """GAE's lambda: 0 is the one-step TD error, 1 the return to the rollout's end"""
+    value_coef: float = 0.5
+    """weight of the critic's squared error"""
+    entropy_coef: float = 0.01
+    """weight of the entropy bonus"""
+    max_grad_norm: float = 0.5
+    """gradients are clipped to this norm"""
+    bootstrap: bool = True
+    """bootstrap from the critic (False: the ablation, returns to the rollout's end)"""
+    eval_every: int = 8_192
+    """environment steps between greedy evaluations on ``eval_env``"""
+
+
+@torch.no_grad()
+def rollout(model, env, obs, prev_done, n_steps, device="cpu"):
+    """n_steps of every sub-env with the sampled policy, from ``obs``. Returns the
+    (T, N, ...) tensors (obs, act, rew, next_obs, term, done, valid) and the last
+    observation and done flags to continue from; ``valid`` is 0 on reset steps."""
     t = lambda x: torch.as_tensor(np.stack(x), device=device)  # noqa: E731
+    roll = []
+    for _ in range(n_steps):
+        probs = F.softmax(model(torch.as_tensor(obs, device=device))[0], -1)
+        act = torch.multinomial(probs, 1).squeeze(-1).cpu().numpy()
+        next_obs, rew, term, trunc, _ = env.step(act)
+        roll.append((obs, act, rew, next_obs, term, term | trunc, ~prev_done))
+        obs, prev_done = next_obs, term | trunc
+    o, a, r, o2, te, d, m = (t(x) for x in zip(*roll))
+    return (o, a, r, o2, te.float(), d.float(), m.float()), obs, prev_done
+
+
+def advantages(model, r, value, o2, te, d, cfg):
+    """GAE from the critic (cfg.bootstrap) or, for the ablation, the discounted rewards
+    to the rollout's end minus V(s_t), with nothing bootstrapped."""
+    with torch.no_grad():
+        if cfg.bootstrap:
+            return gae(r, value, model(o2)[1], te, d, cfg.gamma, cfg.lam)
+        zero = torch.zeros_like(r)
+        return gae(r, zero, zero, te, d, cfg.gamma, 1.0) - value
+
+
+def train(model, env, *, steps, lr=1e-3, cfg=None, eval_env=None, device="cpu",
+          seed=None, log=None):  # fmt: skip
+    """A2C on ``model`` for ``steps`` environment steps: rollouts of cfg.n_steps x
+    env.num_envs, one update each. Every ``cfg.eval_every`` steps the greedy policy
+    plays one episode per sub-env of ``eval_env``; at the end the best of these
+    checkpoints is loaded into ``model``. Actions are sampled with torch's global
+    generator (seed it first). Returns lists: steps, eval_return, loss."""
+    cfg, log = cfg or Config(), log or (lambda line: None)
+    model.to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    hist = dict(steps=[], eval_return=[], loss=[])
+    obs, _ = env.reset(seed=seed)
+    prev_done, step, best = np.zeros(env.num_envs, bool), 0, None
     while step < steps:
-        roll = []
-        for _ in range(n_steps):
-            with torch.no_grad():
-                act = (
-                    torch.multinomial(F.softmax(model(t(obs))[0], -1), 1)
-                    .squeeze(-1)
-                    .cpu()
-                    .numpy()
-                )
-            next_obs, rew, term, trunc, _ = env.step(act)
-            roll.append((obs, act, rew, next_obs, term, term | trunc, ~prev_done))
-            obs, prev_done = next_obs, term | trunc
-        step += n_steps * env.num_envs
-        o, a, r, o2, te, d, m = (t(x) for x in zip(*roll))
-        te, d, m = te.float(), d.float(), m.float()
+        batch, obs, prev_done = rollout(model, env, obs, prev_done, cfg.n_steps, device)
+        o, a, r, o2, te, d, m = batch
+        step += cfg.n_steps * env.num_envs
         logits, value = model(o)
-        with torch.no_grad():
-            adv = gae(r, value, model(o2)[1], te, d, gamma, lam)
+        adv = advantages(model, r, value.detach(), o2, te, d, cfg)
         loss = a2c_loss(
-            logits, value, a, adv, adv + value, m, entropy_coef=entropy_coef
+            logits, value, a, adv, adv + value, m, cfg.value_coef, cfg.entropy_coef
         )
         opt.zero_grad()
         loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 0.5)
+        nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
         opt.step()
         hist["loss"].append(loss.item())
-        if eval_env is not None and step % eval_every < n_steps * env.num_envs:
+        if eval_env is not None and step % cfg.eval_every < cfg.n_steps * env.num_envs:
             ret = evaluate(model, eval_env, seed=10_000 + step, device=device).mean()
             hist["steps"].append(step)
             hist["eval_return"].append(ret)
-            log(
-                f"step {step:7d}  eval return {ret:6.1f}  loss "
-                f"{np.mean(hist['loss'][-50:]):.4f}"
-            )
-            if ret >= hist["best"]:
-                hist["best"] = ret
-                best_state = {k: v.clone() for k, v in model.state_dict().items()}
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    hist.update(model=model, env_steps=step)
+            log(f"step {step:7d}  greedy return {ret:6.1f}")
+            if ret >= max(hist["eval_return"]):  # the best so far, the latest of ties
+                best = {k: v.clone() for k, v in model.state_dict().items()}
+    if best is not None:  # model leaves as the best evaluated checkpoint
+        model.load_state_dict(best)
     return hist
 
 
@@ -187,9 +206,10 @@ if __name__ == "__main__":
                 {},
             )
 
-    env = Corridor()
-    h = train(env, 6_000, eval_env=env, eval_every=2_000, n_steps=8, hidden=16, lr=3e-3)
+    env, model = Corridor(), ActorCritic(1, 2, hidden=16)
+    cfg = Config(n_steps=8, eval_every=2_000)
+    h = train(model, env, steps=6_000, lr=3e-3, cfg=cfg, eval_env=env, seed=0)
     print(
         f"A2C on a toy corridor: final loss {np.mean(h['loss'][-20:]):.4f}, "
-        f"greedy return {h['best']:.2f} of 1"
+        f"best greedy return {max(h['eval_return']):.2f} of 1"
     )

@@ -8,9 +8,15 @@ updating a priority O(log n). Sampling by priority biases the expected gradient,
 sample's loss is weighted by the importance-sampling weight w_i = (N P(i))^-beta / max_j
 w_j, with beta annealed to 1 by the end of training.
 
-The environment is a gymnasium vector env with next-step autoreset
-(``gymnasium.make_vec``).
+Everything else is DQN's (the same network, loss, target network and loop, repeated
+here so that the module stands alone); with alpha = 0 the replay is uniform and this is
+DQN. The environment is a gymnasium vector env with next-step autoreset
+(``gymnasium.make_vec``). Simplifications: proportional (not rank-based) priorities,
+the weights normalized by their largest value in the minibatch (the paper: over the
+buffer), and DQN's step size (the paper divides it by 4).
 """
+
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -35,9 +41,7 @@ class SumTree:
         node = np.asarray(idx) + self.n
         self.tree[node] = priority
         node = np.unique(node // 2)
-        while (
-            node.size and node[0] >= 1
-        ):  # recompute the ancestors from their children, level by level
+        while node.size and node[0] >= 1:  # recompute the ancestors, level by level
             self.tree[node] = self.tree[2 * node] + self.tree[2 * node + 1]
             node = np.unique(node // 2)
 
@@ -69,9 +73,7 @@ class PrioritizedReplay:
         idx = (self.pos + np.arange(len(obs))) % self.capacity
         self.obs[idx], self.act[idx], self.rew[idx] = obs, act, rew
         self.next_obs[idx], self.term[idx] = next_obs, term
-        self.tree.update(
-            idx, self.max_p
-        )  # new transitions: the largest priority so far
+        self.tree.update(idx, self.max_p)  # new ones: the largest priority so far
         self.pos = (self.pos + len(obs)) % self.capacity
         self.size = min(self.size + len(obs), self.capacity)
 
@@ -107,12 +109,11 @@ def per_dqn_loss(q_net, target_net, batch, weights, gamma=0.99):
 
 
 class QNet(nn.Module):
-    """An MLP from an observation to one Q-value per action (the same as plain
-    DQN's)."""
+    """An MLP from an observation (B, obs_dim) to one Q-value per action (B,
+    n_actions), the same as DQN's."""
 
     def __init__(self, obs_dim, n_actions, hidden=128):
         super().__init__()
-        self.args = (obs_dim, n_actions, hidden)
         self.net = nn.Sequential(
             nn.Linear(obs_dim, hidden),
             nn.ReLU(),
@@ -125,9 +126,54 @@ class QNet(nn.Module):
         return self.net(obs)
 
 
+@dataclass
+class Config:
+    """Prioritized DQN's options besides the step budget, batch size and learning rate
+    (DQN's, plus beta0; alpha belongs to the buffer)."""
+
+    gamma: float = 0.99
+    """discount of future rewards"""
+    learning_starts: int = 1_000
+    """environment steps played before the first update"""
+    target_every: int = 50
+    """updates between copies of the online network into the target network"""
+    eps_steps: int = 8_000
+    """environment steps over which epsilon falls linearly from 1 to 0.05"""
+    eval_every: int = 2_500
+    """environment steps between greedy evaluations on ``eval_env``"""
+    beta0: float = 0.4
+    """importance-sampling exponent at the start; it rises linearly to 1 at ``steps``"""
+
+
+def gradient_step(opt, loss):
+    """One optimizer step on ``loss``; returns its value."""
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return loss.item()
+
+
+def epsilon(step, decay_steps, start=1.0, end=0.05):
+    """Linear exploration schedule: from ``start`` to ``end`` over ``decay_steps`` env
+    steps, then flat."""
+    return end + (start - end) * max(0.0, 1 - step / decay_steps)
+
+
 @torch.no_grad()
-def evaluate(policy, env, seed, device="cpu"):
-    """Greedy returns of one episode in each of the vector env's sub-envs."""
+def act_epsilon_greedy(q_net, obs, eps, rng, device="cpu"):
+    """argmax_a Q(s, a) for each sub-env's observation, replaced by a uniformly random
+    action with probability eps."""
+    q = q_net(torch.as_tensor(obs, device=device)).cpu()
+    act = q.argmax(1).numpy()
+    explore = rng.random(len(act)) < eps
+    act[explore] = rng.integers(0, q.shape[1], explore.sum())
+    return act
+
+
+@torch.no_grad()
+def evaluate(policy, env, seed=None, device="cpu"):
+    """The greedy policy's return in one episode of each of the vector env's
+    sub-envs: (num_envs,)."""
     obs, _ = env.reset(seed=seed)
     total, alive = np.zeros(env.num_envs), np.ones(env.num_envs, bool)
     while alive.any():
@@ -138,79 +184,43 @@ def evaluate(policy, env, seed, device="cpu"):
     return total
 
 
-def train(
-    env,
-    steps,
-    device="cpu",
-    eval_env=None,
-    eval_every=5_000,
-    hidden=128,
-    lr=1e-3,
-    gamma=0.99,
-    batch_size=64,
-    buffer_size=50_000,
-    learning_starts=1_000,
-    target_every=500,
-    eps_steps=10_000,
-    alpha=0.6,
-    beta0=0.4,
-    seed=0,
-    log=print,
-):
-    """DQN's loop (epsilon-greedy, one update per vector step, a target network, best
-    greedy policy kept) with prioritized replay; beta goes linearly from beta0 to 1 over
-    ``steps``."""
-    torch.manual_seed(seed)
+def train(q_net, target_net, buffer, env, *, steps, batch_size=64, lr=1e-3, cfg=None,
+          eval_env=None, device="cpu", seed=None, log=None):  # fmt: skip
+    """DQN's ``train`` with a PrioritizedReplay ``buffer``: minibatches drawn by
+    priority, the loss weighted by importance weights (beta from cfg.beta0 to 1), the
+    TD errors written back as priorities. At the end the best evaluated checkpoint is
+    loaded into ``q_net``. Returns lists: steps, eval_return, loss, target_updates."""
+    cfg, log = cfg or Config(), log or (lambda line: None)
     rng, n = np.random.default_rng(seed), env.num_envs
-    obs_dim, n_actions = (
-        env.single_observation_space.shape[0],
-        env.single_action_space.n,
-    )
-    q_net = QNet(obs_dim, n_actions, hidden).to(device)
-    target_net = QNet(*q_net.args).to(device).requires_grad_(False)
-    target_net.load_state_dict(q_net.state_dict())
+    target_net.to(device).load_state_dict(q_net.to(device).state_dict())
     opt = torch.optim.Adam(q_net.parameters(), lr=lr)
-    buffer = PrioritizedReplay(buffer_size, obs_dim, alpha)
-    hist = dict(steps=[], eval_return=[], loss=[], best=-np.inf)
+    hist = dict(steps=[], eval_return=[], loss=[], target_updates=[])
     obs, _ = env.reset(seed=seed)
-    prev_done, updates, best_state = np.zeros(n, bool), 0, None
+    prev_done, best = np.zeros(n, bool), None
     for step in range(n, steps + 1, n):
-        with torch.no_grad():
-            act = q_net(torch.as_tensor(obs, device=device)).argmax(1).cpu().numpy()
-        explore = rng.random(n) < 0.05 + 0.95 * max(0.0, 1 - step / eps_steps)
-        act[explore] = rng.integers(0, n_actions, explore.sum())
+        act = act_epsilon_greedy(q_net, obs, epsilon(step, cfg.eps_steps), rng, device)
         next_obs, rew, term, trunc, _ = env.step(act)
-        ok = (
-            ~prev_done
-        )  # the step after an episode's end only resets it: skip that transition
+        ok = ~prev_done  # the step after an episode's end only resets it: skip it
         buffer.add(obs[ok], act[ok], rew[ok], next_obs[ok], term[ok])
         obs, prev_done = next_obs, term | trunc
-        if step >= learning_starts:
-            beta = beta0 + (1 - beta0) * step / steps
+        if step >= cfg.learning_starts:
+            beta = cfg.beta0 + (1 - cfg.beta0) * step / steps
             batch, idx, w = buffer.sample(batch_size, beta, rng, device)
-            loss, td = per_dqn_loss(q_net, target_net, batch, w, gamma)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+            loss, td = per_dqn_loss(q_net, target_net, batch, w, cfg.gamma)
+            hist["loss"].append(gradient_step(opt, loss))
             buffer.update_priorities(idx, td.cpu().numpy())
-            updates += 1
-            hist["loss"].append(loss.item())
-            if updates % target_every == 0:
+            if len(hist["loss"]) % cfg.target_every == 0:  # the only target change
                 target_net.load_state_dict(q_net.state_dict())
-        if eval_env is not None and step % eval_every < n:
+                hist["target_updates"].append(len(hist["loss"]))
+        if eval_env is not None and step % cfg.eval_every < n:
             ret = evaluate(q_net, eval_env, seed=10_000 + step, device=device).mean()
             hist["steps"].append(step)
             hist["eval_return"].append(ret)
-            log(
-                f"step {step:6d}  eval return {ret:6.1f}  loss "
-                f"{np.mean(hist['loss'][-500:] or 0):.4f}"
-            )
-            if ret >= hist["best"]:
-                hist["best"] = ret
-                best_state = {k: v.clone() for k, v in q_net.state_dict().items()}
-    if best_state is not None:
-        q_net.load_state_dict(best_state)
-    hist.update(q_net=q_net, buffer=buffer, updates=updates)
+            log(f"step {step:6d}  greedy return {ret:6.1f}")
+            if ret >= max(hist["eval_return"]):  # the best so far, the latest of ties
+                best = {k: v.clone() for k, v in q_net.state_dict().items()}
+    if best is not None:  # q_net leaves as the best evaluated checkpoint
+        q_net.load_state_dict(best)
     return hist
 
 
@@ -250,18 +260,13 @@ if __name__ == "__main__":
             obs = self.t[:, None].astype(np.float32) / 8
             return obs, act.astype(np.float32), np.zeros_like(trunc), trunc, {}
 
-    env = Chain()
+    env, q_net, target_net = Chain(), QNet(1, 2, hidden=32), QNet(1, 2, hidden=32)
+    cfg = Config(learning_starts=200, target_every=100, eps_steps=1_000, eval_every=500)
+    buffer = PrioritizedReplay(2_000, 1)
     h = train(
-        env,
-        2_000,
-        eval_env=env,
-        eval_every=1_000,
-        learning_starts=200,
-        eps_steps=1_000,
-        target_every=100,
-        hidden=32,
+        q_net, target_net, buffer, env, steps=2_000, cfg=cfg, eval_env=env, seed=0
     )
     print(
         f"prioritized DQN on a toy chain: final loss {np.mean(h['loss'][-100:]):.4f}, "
-        f"greedy return {h['best']:.2f} of 8"
+        f"best greedy return {max(h['eval_return']):.2f} of 8"
     )

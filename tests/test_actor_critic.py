@@ -1,12 +1,14 @@
-"""A2C: shapes, GAE against a hand computation, the loss against its formula,
-learning."""
+"""A2C: shapes, GAE against a hand computation, the ablation's advantages, reset steps
+masked in a rollout, the loss against its formula, learning."""
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
+import actor_critic
 from _corridor import Corridor
-from actor_critic import ActorCritic, a2c_loss, gae, train
+from actor_critic import ActorCritic, Config, a2c_loss, advantages, gae, rollout, train
 
 
 @pytest.fixture(autouse=True)
@@ -23,6 +25,8 @@ def test_shapes():
 
 
 def test_gae_by_hand():
+    """Fails if a failure bootstraps, a time-limit cut does not, or the sum runs on
+    past an episode's end."""
     g, lam = 0.9, 0.5
     # one sub-env, 4 steps: terminated at step 1, truncated (time limit) at step 3
     rew = torch.tensor([[1.0], [1.0], [0.0], [1.0]])
@@ -53,6 +57,42 @@ def test_gae_by_hand():
     )
 
 
+def test_ablation_advantages_use_no_critic_bootstrap():
+    """Fails if the no-bootstrap ablation still adds the critic's value of a later state
+    (at the rollout's end or at a time-limit cut) or sums past an episode's end."""
+    g = 0.5
+    rew = torch.tensor([[1.0], [2.0], [3.0], [4.0]])
+    v = torch.tensor([[0.1], [0.2], [0.3], [0.4]])
+    o2 = torch.zeros(4, 1, 1)
+    te = torch.zeros(4, 1)
+    d = torch.tensor([[0.0], [1.0], [0.0], [0.0]])  # a time-limit cut after step 1
+
+    class BigCritic(torch.nn.Module):  # V = 100 everywhere: any bootstrap shows
+        def forward(self, obs):
+            return None, torch.full(obs.shape[:-1], 100.0)
+
+    cfg = Config(gamma=g, bootstrap=False)
+    adv = advantages(BigCritic(), rew, v, o2, te, d, cfg)[:, 0]
+    ret = torch.tensor([1 + g * 2, 2.0, 3 + g * 4, 4.0])
+    assert torch.allclose(adv, ret - v[:, 0])
+    boot = advantages(BigCritic(), rew, v, o2, te, d, Config(gamma=g, lam=1.0))[:, 0]
+    assert boot[1] == pytest.approx(2 + g * 100 - 0.2)  # A2C itself does bootstrap
+
+
+def test_rollout_masks_reset_steps():
+    """Fails if the autoreset step after an episode's end counts as a real step."""
+    env = Corridor(2)
+    obs, _ = env.reset()
+    model = ActorCritic(1, 2, hidden=8)
+    with torch.no_grad():  # push right always: the goal (cell 3) after 3 steps
+        model.actor[-1].weight.zero_()
+        model.actor[-1].bias.copy_(torch.tensor([-50.0, 50.0]))
+    batch, obs, prev = rollout(model, env, obs, np.zeros(2, bool), 8)
+    valid, done = batch[6][:, 0], batch[5][:, 0]
+    assert done.tolist() == [0, 0, 1, 0, 0, 0, 1, 0]
+    assert valid.tolist() == [1, 1, 1, 0, 1, 1, 1, 0]
+
+
 def test_loss_against_formula():
     torch.manual_seed(0)
     logits, value = torch.randn(3, 2), torch.randn(3)
@@ -76,14 +116,28 @@ def test_loss_against_formula():
 
 
 def test_train_learns():
-    h = train(
-        Corridor(8),
-        4_000,
-        eval_env=Corridor(8),
-        eval_every=1_000,
-        n_steps=8,
-        hidden=16,
-        lr=3e-3,
-        log=lambda s: 0,
-    )
-    assert h["best"] == 1.0 and h["env_steps"] >= 4_000
+    """Fails if the greedy policy never walks to the corridor's end."""
+    torch.manual_seed(0)
+    model = ActorCritic(1, 2, hidden=16)
+    h = train(model, Corridor(8), steps=4_000, lr=3e-3, eval_env=Corridor(8),
+              cfg=Config(n_steps=8, eval_every=1_000), seed=0)  # fmt: skip
+    assert max(h["eval_return"]) == 1.0 and h["steps"][-1] >= 4_000
+
+
+def test_best_checkpoint_is_loaded_into_the_network(monkeypatch):
+    """Fails if train leaves the final weights instead of the best evaluation's (or
+    keeps the first of two tied best evaluations instead of the latest)."""
+    scores, states = iter([1.0, 5.0, 2.0, 5.0, 3.0]), []
+
+    def fake_evaluate(policy, env, seed=None, device="cpu"):
+        states.append({k: v.clone() for k, v in policy.state_dict().items()})
+        return np.array([next(scores)])
+
+    monkeypatch.setattr(actor_critic, "evaluate", fake_evaluate)
+    model = ActorCritic(1, 2, hidden=8)
+    h = train(model, Corridor(4), steps=320, eval_env=Corridor(4),
+              cfg=Config(n_steps=4, eval_every=64), seed=0)  # fmt: skip
+    assert h["eval_return"] == [1.0, 5.0, 2.0, 5.0, 3.0]
+    kept = model.state_dict()
+    assert all(torch.equal(kept[k], states[3][k]) for k in kept)
+    assert not all(torch.equal(kept[k], states[4][k]) for k in kept)

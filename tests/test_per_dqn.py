@@ -1,12 +1,13 @@
-"""Prioritized replay: the sum tree's sampling frequencies, importance weights by hand,
-learning."""
+"""Prioritized replay: the sum tree's sampling frequencies, the buffer's stratified
+sampling and max-priority insertion, importance weights by hand, learning."""
 
 import numpy as np
 import pytest
 import torch
 
+import per_dqn
 from _corridor import Corridor
-from per_dqn import PrioritizedReplay, QNet, SumTree, per_dqn_loss, train
+from per_dqn import Config, PrioritizedReplay, QNet, SumTree, per_dqn_loss, train
 
 
 @pytest.fixture(autouse=True)
@@ -89,19 +90,70 @@ def test_loss_weights_and_td_errors():
     assert loss.item() == pytest.approx(huber0 / 2, rel=1e-5)  # weight 0 drops sample 2
 
 
-def test_train_learns():
-    env = Corridor()
-    h = train(
-        env,
-        3_000,
-        eval_env=env,
-        eval_every=1_000,
-        learning_starts=200,
-        eps_steps=1_000,
-        target_every=100,
-        hidden=32,
-        lr=3e-3,
-        log=lambda s: 0,
+def fill(buf, n):
+    buf.add(
+        np.zeros((n, 2)), np.zeros(n, int), np.zeros(n), np.zeros((n, 2)), np.zeros(n)
     )
+
+
+def test_new_transitions_get_the_largest_priority_so_far():
+    """Fails if a new transition enters with a fixed priority (1, or 0) instead of the
+    largest priority seen, so that it may never be replayed."""
+    buf = PrioritizedReplay(8, 2, alpha=0.5, eps=0.0)
+    fill(buf, 4)
+    buf.update_priorities(
+        np.arange(4), np.array([1.0, 16.0, 4.0, 0.0])
+    )  # p = 1, 4, 2, 0
+    fill(buf, 2)
+    leaves = buf.tree.tree[buf.tree.n : buf.tree.n + 6]
+    assert leaves.tolist() == [1.0, 4.0, 2.0, 0.0, 4.0, 4.0]
+
+
+def test_buffer_sampling_is_stratified_and_proportional():
+    """Fails if sample draws its prefix sums independently instead of one per slice
+    (with equal priorities a stratified batch of N holds each of N transitions once),
+    or ignores the priorities."""
+    buf = PrioritizedReplay(16, 2, alpha=1.0, eps=0.0)
+    fill(buf, 16)
+    _, idx, w = buf.sample(16, beta=1.0, rng=np.random.default_rng(0), device="cpu")
+    assert sorted(idx.tolist()) == list(range(16)) and torch.allclose(w, torch.ones(16))
+    p = np.arange(1.0, 17.0)
+    buf.update_priorities(np.arange(16), p)
+    rng, counts = np.random.default_rng(1), np.zeros(16)
+    for _ in range(2_000):
+        counts += np.bincount(buf.sample(8, 0.5, rng, "cpu")[1], minlength=16)
+    expected = 16_000 * p / p.sum()
+    chi2 = ((counts - expected) ** 2 / expected).sum()
+    assert chi2 < 37.7  # the 99.9% quantile of chi-square(15)
+
+
+def test_train_learns():
+    """Fails if the greedy policy never walks to the corridor's end."""
+    torch.manual_seed(0)
+    q = QNet(1, 2, hidden=32)
+    h = train(q, QNet(1, 2, hidden=32), PrioritizedReplay(5_000, 1), Corridor(),
+              steps=3_000, lr=3e-3, eval_env=Corridor(), seed=0,
+              cfg=Config(learning_starts=200, eps_steps=1_000, target_every=100,
+                         eval_every=500))  # fmt: skip
     assert np.mean(h["loss"][-100:]) < np.mean(h["loss"][:100])
-    assert h["best"] == 1.0
+    assert max(h["eval_return"]) == 1.0
+
+
+def test_best_checkpoint_is_loaded_into_the_network(monkeypatch):
+    """Fails if train leaves the final weights instead of the best evaluation's (or
+    keeps the first of two tied best evaluations instead of the latest)."""
+    scores, states = iter([1.0, 5.0, 2.0, 5.0, 3.0]), []
+
+    def fake_evaluate(policy, env, seed=None, device="cpu"):
+        states.append({k: v.clone() for k, v in policy.state_dict().items()})
+        return np.array([next(scores)])
+
+    monkeypatch.setattr(per_dqn, "evaluate", fake_evaluate)
+    q = QNet(1, 2, hidden=8)
+    h = train(q, QNet(1, 2, hidden=8), PrioritizedReplay(500, 1), Corridor(), steps=200,
+              cfg=Config(learning_starts=40, eps_steps=100, eval_every=40),
+              eval_env=Corridor(), seed=0)  # fmt: skip
+    assert h["eval_return"] == [1.0, 5.0, 2.0, 5.0, 3.0]
+    kept = q.state_dict()
+    assert all(torch.equal(kept[k], states[3][k]) for k in kept)
+    assert not all(torch.equal(kept[k], states[4][k]) for k in kept)
