@@ -139,7 +139,10 @@ class Metric:
     ablation_name: str | None = None
     headline: bool = False
     fmt: str = ".3f"
+    #: filled when read, from the other seeds' records (never written to a file)
     seeds: Seeds | None = None
+    baseline_seeds: Seeds | None = None
+    ablation_seeds: Seeds | None = None
 
     @property
     def passed(self):
@@ -187,7 +190,8 @@ class Record:
         out = dataclasses.asdict(self)
         out.pop("stale")
         for m, raw in zip(self.metrics, out["metrics"]):
-            raw.pop("seeds")
+            for key in ("seeds", "baseline_seeds", "ablation_seeds"):
+                raw.pop(key)
             raw["passed"] = m.passed
         return out
 

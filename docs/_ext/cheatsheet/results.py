@@ -88,14 +88,17 @@ def _load(srcdir):
 
 
 def _join_seeds(rec, fresh):
+    """Each metric's value, baseline and ablation over the fresh seeds (when there are
+    several)."""
     for m in rec.metrics:
-        values = []
-        for r in fresh:
-            same = [x for x in r.metrics if x.name == m.name]
-            if same:
-                values.append(same[0].value)
+        same = [x for r in fresh for x in r.metrics if x.name == m.name]
+        values = [x.value for x in same]
         if len(values) > 1:
             m.seeds = _record.summarise(values, m.target, m.higher_is_better)
+        for key in ("baseline", "ablation"):
+            other = [getattr(x, key) for x in same if getattr(x, key) is not None]
+            if len(other) > 1:
+                setattr(m, f"{key}_seeds", _record.summarise(other))
 
 
 def load(app):
@@ -148,10 +151,15 @@ def named(value, name, spec):
 def compare_cell(m):
     """The baseline and the ablation, one per line (a line block), or a dash."""
     lines = []
-    if m.baseline is not None:
-        lines.append(f"baseline {named(m.baseline, m.baseline_name, m.fmt)}")
-    if m.ablation is not None:
-        lines.append(f"ablation {named(m.ablation, m.ablation_name, m.fmt)}")
+    for key in ("baseline", "ablation"):
+        value, over = getattr(m, key), getattr(m, f"{key}_seeds")
+        if value is None:
+            continue
+        text = fmt(value, m.fmt)
+        if over is not None:  # over the seeds, as the metric's own spread
+            text = f"{fmt(over.mean, m.fmt)} ± {fmt(over.sd, m.fmt)}"
+        name = getattr(m, f"{key}_name")
+        lines.append(f"{key} {text}" + (f" ({name})" if name else ""))
     return "\n       ".join(f"| {x}" for x in lines) if lines else "–"
 
 
@@ -267,6 +275,8 @@ class Results(Directive):
                 f"Seeds {', '.join(map(str, e.stale_seeds))}: {STALE} (not counted)."
             )
         notes.append(f"{HEADLINE_MARK} the headline metric.")
+        if len(e.seeds) > 1:
+            notes.append("Baselines and ablations: mean ± sd over the seeds.")
         if rec.smoke:
             notes.append(
                 "**Smoke build: these numbers come from a few seconds of training and "
@@ -625,6 +635,18 @@ class OverviewTable(Directive):
 # ----
 
 
+def _seeds_json(s):
+    if s is None:
+        return None
+    return {
+        "n": s.n,
+        "values": s.values,
+        "mean": s.mean,
+        "sd": s.sd,
+        "passed": s.passed,
+    }
+
+
 def entry_json(e):
     rec = e.record
     out = {"name": e.name, "family": e.family}
@@ -634,17 +656,8 @@ def entry_json(e):
     data = rec.to_json()
     data.pop("schema")
     for m, raw in zip(rec.metrics, data["metrics"]):
-        raw["seeds"] = (
-            None
-            if m.seeds is None
-            else {
-                "n": m.seeds.n,
-                "values": m.seeds.values,
-                "mean": m.seeds.mean,
-                "sd": m.seeds.sd,
-                "passed": m.seeds.passed,
-            }
-        )
+        for key in ("seeds", "baseline_seeds", "ablation_seeds"):
+            raw[key] = _seeds_json(getattr(m, key))
         raw["verdict"] = _record.verdict(m)
     return (
         out
