@@ -14,6 +14,8 @@
   example pages, their links back to the sections;
 - ``links``: "View source", "Report a problem" and "Open in Colab" from one repository
   address;
+- ``access``: the theme's markup made accessible (heading levels, focusable scroll
+  boxes);
 - ``fast``: lazy, sized, compact images and math rendered at build time;
 - ``sheet``: the printable cheatsheet page (``make pdf``).
 
@@ -21,7 +23,18 @@ The record itself (its fields, reading, writing, validating) is
 ``gallery/_lib/_record.py``.
 """
 
-from . import diagrams, downloads, fast, gallery, links, pages, results, sheet, snippets
+from . import (
+    access,
+    diagrams,
+    downloads,
+    fast,
+    gallery,
+    links,
+    pages,
+    results,
+    sheet,
+    snippets,
+)
 
 
 def _builder_inited(app):
@@ -48,6 +61,7 @@ def setup(app):
         text=(snippets.visit_details_other, snippets.depart_details_other),
     )
     links.setup(app)
+    access.setup(app)
     sheet.setup(app)
     app.add_directive("arch-diagram", diagrams.ArchDiagram)
     app.add_directive("module-download", pages.ModuleDownload)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -112,19 +113,25 @@ _SCRIPT = re.compile(
 )
 
 
-def node_tools(root):
-    """The ``node`` command when it and the npm packages are installed, else None."""
-    node = shutil.which("node")
-    if node and (Path(root) / "node_modules" / "mathjax-full").is_dir():
-        return node
+def node_modules(root):
+    """The npm packages' folder (``CHEATSHEET_NODE_MODULES``, else the project's
+    ``node_modules``) when ``node`` and mathjax-full are installed, else None."""
+    if not shutil.which("node"):
+        return None
+    for d in (os.environ.get("CHEATSHEET_NODE_MODULES"), Path(root) / "node_modules"):
+        if d and (Path(d) / "mathjax-full").is_dir():
+            return Path(d).resolve()
     return None
 
 
 def render_tex(items, root):
     """SVG markup for each ``(tex, display)`` (and the stylesheet) through Node."""
-    node = node_tools(root)
     proc = subprocess.run(
-        [node, str(HERE / "prerender-math.mjs")],
+        [
+            shutil.which("node"),
+            str(HERE / "prerender-math.mjs"),
+            str(node_modules(root)),
+        ],
         input=json.dumps(items),
         capture_output=True,
         text=True,
@@ -159,7 +166,7 @@ def prerender_math(app, exception):
     if exception is not None or app.builder.format != "html":
         return
     root = Path(app.confdir)
-    if not node_tools(root):
+    if not node_modules(root):
         logger.info(
             "[cheatsheet] math left to the browser's MathJax (no node or no "
             "node_modules/mathjax-full: npm ci renders it at build time)"

@@ -2,13 +2,19 @@
 // [tex, display] pairs on stdin and writes {"css": ..., "svg": [...]} on stdout, so the
 // pages need no MathJax script at all. Each SVG keeps its glyphs (fontCache "local")
 // and carries the formula as MathML for screen readers (assistive MathML).
-import {mathjax} from 'mathjax-full/js/mathjax.js';
-import {TeX} from 'mathjax-full/js/input/tex.js';
-import {SVG} from 'mathjax-full/js/output/svg.js';
-import {liteAdaptor} from 'mathjax-full/js/adaptors/liteAdaptor.js';
-import {RegisterHTMLHandler} from 'mathjax-full/js/handlers/html.js';
-import {AssistiveMmlHandler} from 'mathjax-full/js/a11y/assistive-mml.js';
-import {AllPackages} from 'mathjax-full/js/input/tex/AllPackages.js';
+// argv[2]: the node_modules folder that holds mathjax-full (npm ci, package.json).
+import {pathToFileURL} from 'node:url';
+import {join} from 'node:path';
+
+const nm = process.argv[2];
+const load = (p) => import(pathToFileURL(join(nm, 'mathjax-full', 'js', p)).href);
+const {mathjax} = await load('mathjax.js');
+const {TeX} = await load('input/tex.js');
+const {SVG} = await load('output/svg.js');
+const {liteAdaptor} = await load('adaptors/liteAdaptor.js');
+const {RegisterHTMLHandler} = await load('handlers/html.js');
+const {AssistiveMmlHandler} = await load('a11y/assistive-mml.js');
+const {AllPackages} = await load('input/tex/AllPackages.js');
 
 const chunks = [];
 for await (const c of process.stdin) chunks.push(c);
