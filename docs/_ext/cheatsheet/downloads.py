@@ -452,6 +452,7 @@ def hide_plumbing(code):
     out = code
     for s, e, r in reversed(kept):
         out = out[:s] + r + out[e:]
+    out = re.sub(r"\[: (\w+)\]", r"[:\1]", out)  # x[: scale(n, m)] reads x[:n]
     return re.sub(r"\n{4,}", "\n\n\n", out)
 
 

@@ -41,18 +41,19 @@ h2 { font-size: 9.5pt; color: #fff; background: #1e3a8a; margin: 1.5mm 0 1.2mm 0
 section.family { break-inside: auto; }
 .grid { display: grid; grid-template-columns: repeat(3, 1fr); gap: 1.6mm; }
 .box { border: 0.6pt solid #9ca3af; border-radius: 1.2mm; padding: 1.3mm 1.8mm;
-       break-inside: avoid; display: grid; grid-template-columns: 1fr 27mm;
-       grid-template-rows: auto auto 1fr auto; column-gap: 1.5mm; height: 44mm;
+       break-inside: avoid; display: grid; grid-template-columns: 1fr 40mm;
+       grid-template-rows: auto auto 1fr auto; column-gap: 1.5mm; height: 45mm;
        overflow: hidden; }
 .box h3 { grid-column: 1 / 3; font-size: 8.6pt; margin: 0 0 0.5mm 0; }
 .box h3 a { color: #1e3a8a; text-decoration: none; }
-.idea { grid-column: 1; margin: 0; line-height: 1.25; }
-.thumb { grid-column: 2; grid-row: 2 / 4; width: 27mm; height: auto; max-height: 25mm;
-         object-fit: contain; object-position: top; }
-.loss { grid-column: 1; overflow: hidden; max-height: 15mm; }
-.loss svg { max-width: 100%; height: auto; max-height: 14mm; }
-.loss mjx-container[display="true"] { margin: 0.6mm 0 !important; text-align: left; }
-.loss .phrase { color: #374151; font-style: italic; }
+.idea { grid-column: 1; grid-row: 2; margin: 0; line-height: 1.25; }
+.idea .phrase { display: block; color: #374151; font-style: italic; margin-top: 0.4mm; }
+.thumb { grid-column: 2; grid-row: 2; width: 40mm; height: auto; max-height: 17mm;
+         object-fit: contain; object-position: top right; justify-self: end; }
+.loss { grid-column: 1 / 3; grid-row: 3; overflow: hidden; align-self: center;
+        text-align: center; }
+.loss svg { max-width: 100%; height: auto; max-height: 13mm; }
+.loss mjx-container[display="true"] { margin: 0.4mm 0 !important; }
 .num { grid-column: 1 / 3; border-top: 0.4pt solid #d1d5db; padding-top: 0.6mm;
        font-variant-numeric: tabular-nums; line-height: 1.25; }
 .pass { color: #166534; font-weight: bold; }
@@ -169,9 +170,11 @@ def write_sheet(app, exception):
             '<div class="grid">'
         )
         for e in fam_entries:
-            href = f"{base}architectures/{fam}.html#arch-{e.name}"
+            href = f"{base}architectures/{fam}.html#arch-{e.name.replace('_', '-')}"
             thumb = _thumb(app, fam, e.name, out)
             loss = losses.get(e.name)
+            if loss and ("&" in loss or "\\\\" in loss):
+                loss = "\\begin{aligned}" + loss + "\\end{aligned}"
             loss_html = (
                 f'<div class="math notranslate nohighlight">\\[{html.escape(loss)}\\]'
                 "</div>"
@@ -181,15 +184,15 @@ def write_sheet(app, exception):
             body.append(
                 '<div class="box">'
                 f'<h3><a href="{html.escape(href)}">{html.escape(e.title)}</a></h3>'
-                f'<p class="idea">{html.escape(e.meta["idea"])}.</p>'
+                f'<p class="idea">{html.escape(e.meta["idea"])}.<span class="phrase">'
+                f"Loss: {html.escape(e.meta['loss'])}</span></p>"
                 + (
                     f'<img class="thumb" src="{thumb}" alt="headline figure of '
                     f'{html.escape(e.title)}">'
                     if thumb
                     else ""
                 )
-                + f'<div class="loss">{loss_html}<span class="phrase">Loss: '
-                f"{html.escape(e.meta['loss'])}</span></div>"
+                + f'<div class="loss">{loss_html}</div>'
                 f'<div class="num">{_headline(e)}<br><span class="where">'
                 f"{html.escape(href)}</span></div>"
                 "</div>"
