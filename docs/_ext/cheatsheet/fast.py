@@ -91,6 +91,8 @@ def compact_images(app, doctree):
             and "scale" not in node
         ):
             node["width"], node["height"] = str(size[0]), str(size[1])
+            # the size is only a hint for layout: no "open the full image" link
+            node["classes"].append("no-scaled-link")
         if not first:
             node["loading"] = "lazy"
         first = False
