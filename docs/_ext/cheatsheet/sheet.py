@@ -212,8 +212,9 @@ def write_sheet(app, exception):
         "target, seed spread and verdict) as this build measured them"
         + (f"; commit {html.escape(commit)}, {html.escape(date)}" if commit else "")
         + ". Code MIT, prose and figures CC BY 4.0.</p></header>"
+        + "<main>"
         + "".join(body)
-        + "</body></html>\n"
+        + "</main></body></html>\n"
     )
     (out / "cheatsheet.html").write_text(page, encoding="utf-8")
 
