@@ -334,10 +334,11 @@ def copy_notebooks(app, exception):
 # ----
 
 
-def hide_plumbing(code):
+def hide_plumbing(code, uses_seed=None):
     """The code of one rendered cell with the site's plumbing taken out: the record
     calls go, ``scale(full, smoke)`` reads ``full``, ``if SMOKE:`` keeps its ``else``,
-    ``run.seed`` reads ``seed`` (set to the build's seed, 0). Code that does not parse
+    ``run.seed`` reads ``seed`` (set to the build's seed, 0, where ``run`` was made;
+    ``uses_seed`` says whether any cell of the page reads it). Code that does not parse
     comes back as it was."""
     try:
         tree = ast.parse(code)
@@ -373,7 +374,7 @@ def hide_plumbing(code):
             and node.func.attr in attrs
         )
 
-    uses_seed = False
+    seed_here = False
     for node in ast.walk(tree):
         if (
             isinstance(node, ast.Attribute)
@@ -381,7 +382,7 @@ def hide_plumbing(code):
             and node.value.id == "run"
             and node.attr == "seed"
         ):
-            uses_seed = True
+            seed_here = True
             s, e = span(node)
             edits.append((s, e, "seed"))
         elif (
@@ -394,6 +395,8 @@ def hide_plumbing(code):
             a, b = span(node.args[0])
             edits.append((s, e, code[a:b]))
 
+    if uses_seed is None:
+        uses_seed = seed_here
     for stmt in ast.walk(tree):
         if not isinstance(stmt, ast.stmt):
             continue
@@ -460,10 +463,12 @@ _CODE_BLOCK = re.compile(r"(^\.\. code-block:: Python\n\n)((?:(?:    .*)?\n)+)",
 
 
 def _rewrite_code_blocks(text):
+    uses_seed = bool(re.search(r"\brun\.seed\b", text))
+
     def sub(m):
         body = m.group(2)
         code = "\n".join(ln[4:] for ln in body.split("\n"))
-        new = hide_plumbing(code)
+        new = hide_plumbing(code, uses_seed)
         if new.strip() == code.strip():
             return m.group(0)
         if not new.strip():
