@@ -110,7 +110,7 @@ _DISPLAY = re.compile(
     re.S,
 )
 _SCRIPT = re.compile(
-    r'\s*<script [^>]*src="[^"]*_static/mathjax/tex-chtml\.js"[^>]*>'
+    r'\s*<script [^>]*src="[^"]*_static/mathjax/tex-chtml\.js[^"]*"[^>]*>'
     r"</script>"
 )
 
@@ -189,6 +189,8 @@ def prerender_math(app, exception):
         for m in _DISPLAY.finditer(text):
             found.append((html.unescape(m.group(2)), True))
         if not found:
+            if _SCRIPT.search(text):  # rendered by an earlier build: no script needed
+                page.write_text(_SCRIPT.sub("", text), encoding="utf-8")
             continue
         pages[page] = (text, len(items), len(found))
         items += found
