@@ -379,19 +379,45 @@ def test_sphinx_gallerys_own_download_would_not_run(tmp_path):
     "once their branches are merged",
     strict=False,
 )
+def differences_missing(rst_text):
+    """The sections of a family page without a "Differences from the paper" rubric
+    followed by a list (before the next directive)."""
+    missing = []
+    parts = re.split(r"^\.\. _arch-(\w+):", rst_text, flags=re.M)
+    for name, body in zip(parts[1::2], parts[2::2]):
+        m = re.search(
+            r"^\.\. rubric:: Differences from the paper\n\n(.*?)(?=^\.\. |\Z)",
+            body,
+            re.M | re.S,
+        )
+        if not m or not re.match(r"\s*[-*] \S", m.group(1)):
+            missing.append(name)
+    return missing
+
+
+def test_differences_check_tells_a_list_from_none():
+    """The control: a rubric with a list passes, a missing rubric or one with prose
+    only does not (the first version of the check failed every section, lists
+    included, because a list item starts at column 0)."""
+    good = (
+        ".. _arch-a:\n\nA\n-\n\n.. rubric:: Differences from the paper\n\n"
+        "- one\n- two\n"
+    )
+    prose = good.replace("- one\n- two", "Nothing changed.")
+    assert differences_missing(good) == []
+    assert differences_missing(prose) == ["a"]
+    assert differences_missing(good.replace("Differences from", "Notes on")) == ["a"]
+
+
+@pytest.mark.xfail(
+    reason="the evidence helpers add the rubric to their sections; remove this mark "
+    "once their branches are merged",
+    strict=False,
+)
 def test_every_section_has_differences_from_the_paper():
     missing = []
     for rst in sorted((ROOT / "docs" / "architectures").glob("*.rst")):
-        text = rst.read_text()
-        parts = re.split(r"^\.\. _arch-(\w+):", text, flags=re.M)
-        for name, body in zip(parts[1::2], parts[2::2]):
-            m = re.search(
-                r"^\.\. rubric:: Differences from the paper\n\n(.*?)(?=^\S)",
-                body + "\nEND",
-                re.M | re.S,
-            )
-            if not m or not re.search(r"^\s*[-*] \S", m.group(1), re.M):
-                missing.append(f"{rst.stem}/{name}")
+        missing += [f"{rst.stem}/{n}" for n in differences_missing(rst.read_text())]
     assert not missing, (
         f"sections without a 'Differences from the paper' list: {missing}"
     )
