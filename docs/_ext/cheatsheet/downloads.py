@@ -275,8 +275,17 @@ def bundle_ipynb(example, name, family, gallery_nb):
 
 
 def bundle_zip(example, name):
+    """The example, its modules as files and their pinned requirements (fixed dates,
+    so an unchanged example gives the same bytes)."""
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+
+    class _Zip(zipfile.ZipFile):
+        def writestr(self, name, data):
+            info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            super().writestr(info, data)
+
+    with _Zip(buf, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr(Path(example).name, Path(example).read_text(encoding="utf-8"))
         for p in bundled_modules(example):
             z.writestr(p.name, module_source(p))
