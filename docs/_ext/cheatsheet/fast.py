@@ -126,15 +126,16 @@ def node_modules(root):
     return None
 
 
-def render_tex(items, root):
-    """SVG markup for each ``(tex, display)`` (and the stylesheet) through Node."""
+def render_tex(pages, root):
+    """For each page's ``[(tex, display), ...]``: its SVGs and its glyph cache (one
+    ``<svg>`` of shared paths), and the stylesheet, rendered by Node."""
     proc = subprocess.run(
         [
             shutil.which("node"),
             str(HERE / "prerender-math.mjs"),
             str(node_modules(root)),
         ],
-        input=json.dumps(items),
+        input=json.dumps({"pages": pages}),
         capture_output=True,
         text=True,
         cwd=root,
@@ -147,12 +148,25 @@ def render_tex(items, root):
         raise ExtensionError(
             "MathJax could not render: " + "; ".join(out["errors"][:5])
         )
-    return out["css"], out["svg"]
+    return out["css"], out["pages"]
+
+
+_NOISE = re.compile(
+    r'\sdata-c="[^"]*"|\sdata-mml-node="(?!mtable|merror|mtr|mtd)[^"]*"'
+)
+
+
+def _slim(svg):
+    """MathJax's SVG without the attributes only its own scripts read (a third of the
+    bytes): which character a glyph is and which MathML node a group came from, kept
+    for the tables and errors its stylesheet draws."""
+    return _NOISE.sub("", svg)
 
 
 def _substitute(text, svgs):
     """Put the SVGs in place of the TeX, in the order the TeX was found (inline first,
     then display)."""
+    svgs = [_slim(x) for x in svgs]
     n_inline = len(_INLINE.findall(text))
     inline, display = iter(svgs[:n_inline]), iter(svgs[n_inline:])
     text = _INLINE.sub(
@@ -176,30 +190,25 @@ def prerender_math(app, exception):
         return
     out = Path(app.outdir)
     pages = {}
-    items = []
     for page in sorted(out.rglob("*.html")):
         if "_static" in page.parts:
             continue
         text = page.read_text(encoding="utf-8")
         if "math notranslate nohighlight" not in text:
             continue
-        found = []
-        for m in _INLINE.finditer(text):
-            found.append((html.unescape(m.group(1)), False))
-        for m in _DISPLAY.finditer(text):
-            found.append((html.unescape(m.group(2)), True))
+        found = [(html.unescape(m.group(1)), False) for m in _INLINE.finditer(text)]
+        found += [(html.unescape(m.group(2)), True) for m in _DISPLAY.finditer(text)]
         if not found:
             if _SCRIPT.search(text):  # rendered by an earlier build: no script needed
                 page.write_text(_SCRIPT.sub("", text), encoding="utf-8")
             continue
-        pages[page] = (text, len(items), len(found))
-        items += found
-    if not items:
+        pages[page] = (text, found)
+    if not pages:
         return
-    css, svgs = render_tex(items, root)
+    css, rendered = render_tex([f for _, f in pages.values()], root)
     (out / "_static" / "mathjax-svg.css").write_text(css, encoding="utf-8")
-    for page, (text, start, n) in pages.items():
-        text = _substitute(text, svgs[start : start + n])
+    for (page, (text, _)), result in zip(pages.items(), rendered):
+        text = _substitute(text, result["svgs"])
         depth = len(page.relative_to(out).parts) - 1
         href = "../" * depth + "_static/mathjax-svg.css"
         text = _SCRIPT.sub("", text)
@@ -208,5 +217,10 @@ def prerender_math(app, exception):
             f'<link rel="stylesheet" href="{href}" type="text/css" />\n</head>',
             1,
         )
+        # the page's glyphs, once, right after <body ...>
+        body = re.search(r"<body[^>]*>", text)
+        if body:
+            text = text[: body.end()] + result["cache"] + text[body.end() :]
         page.write_text(text, encoding="utf-8")
-    logger.info(f"[cheatsheet] rendered {len(items)} formulas to SVG at build time")
+    n = sum(len(f) for _, f in pages.values())
+    logger.info(f"[cheatsheet] rendered {n} formulas to SVG at build time")
