@@ -221,13 +221,25 @@ def bundle_py(example, name):
         "# code/ and gallery/_lib/. Outside the site's build, run.metric and "
         "run.finish only\n"
         "# print the metrics table; CHEATSHEET_SMOKE=1 cuts the run to seconds.\n"
+        "import atexit as _atexit\n"
+        "import os as _os\n"
+        "import shutil as _shutil\n"
         "import sys as _sys\n"
-        "import types as _types\n\n\n"
+        "import tempfile as _tempfile\n"
+        "import types as _types\n\n"
+        "# each module also goes to a temporary file, for tracebacks and for modules "
+        "that\n"
+        "# read their own source; nothing is left in this folder\n"
+        '_here = _tempfile.mkdtemp(prefix="cheatsheet-")\n'
+        "_atexit.register(_shutil.rmtree, _here, True)\n\n\n"
         "def _bundled(name, source):\n"
+        '    path = _os.path.join(_here, name + ".py")\n'
+        '    with open(path, "w", encoding="utf-8") as f:\n'
+        "        f.write(source)\n"
         "    module = _types.ModuleType(name)\n"
-        '    module.__file__ = name + ".py"\n'
+        "    module.__file__ = path\n"
         "    _sys.modules[name] = module\n"
-        '    exec(compile(source, f"<bundled {name}.py>", "exec"), module.__dict__)\n\n'
+        '    exec(compile(source, path, "exec"), module.__dict__)\n\n'
         "\n",
     ]
     for p in mods:
