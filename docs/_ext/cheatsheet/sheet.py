@@ -14,6 +14,7 @@ build prints it too when Chromium and Playwright are there (``CHEATSHEET_CHROMIU
 
 from __future__ import annotations
 
+import hashlib
 import html
 import os
 import shutil
@@ -265,7 +266,14 @@ def print_after_build(app, exception):
         import playwright  # noqa: F401
     except ImportError:
         return
-    pdf = print_pdf(app.outdir)
+    out = Path(app.outdir)
+    stamp = out / ".cheatsheet.sha256"
+    digest = hashlib.sha256((out / "cheatsheet.html").read_bytes()).hexdigest()
+    if (out / "cheatsheet.pdf").exists() and stamp.exists():
+        if stamp.read_text() == digest:
+            return  # the page has not changed since it was printed
+    pdf = print_pdf(out)
+    stamp.write_text(digest)
     logger.info(f"[cheatsheet] printed {pdf.name}")
 
 
