@@ -320,6 +320,7 @@ def _run(script, folder):
     )
 
 
+@pytest.mark.timeout(3600)  # 76 smoke runs: about 8 minutes on two free cores
 def test_every_download_runs_in_an_empty_folder(smoke_site, tmp_path):
     """Each example's .py and .ipynb, as the built site serves them, run in a folder
     holding nothing else (smoke mode), and the notebook's first cell pins every

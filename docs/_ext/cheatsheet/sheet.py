@@ -207,6 +207,7 @@ def write_sheet(app, exception):
     page = (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(app.config.project)}: the printable cheatsheet</title>"
+        '<link rel="icon" href="_static/favicon.svg" type="image/svg+xml">'
         f"<style>{SHEET_CSS}</style></head><body>"
         f"<header><h1>{html.escape(app.config.project)}</h1><p>{note}Every "
         "architecture: its idea, its loss, its headline figure and number (with "
