@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import threading
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -277,3 +278,45 @@ def test_included_code_fits_the_column_at_1280_px(site, browser):
             wide[rel] = n[:3]
     ctx.close()
     assert not wide, wide
+
+
+AXE = (
+    Path(os.environ.get("CHEATSHEET_NODE_MODULES") or ROOT / "node_modules")
+    / "axe-core"
+    / "axe.min.js"
+)
+
+
+def axe_violations(page):
+    """axe-core's violations on the page: ``[(impact, rule, count, target), ...]``."""
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']}))"
+        ".violations.map(v => [v.impact, v.id, v.nodes.length, "
+        "v.nodes[0].target.join(' ')])"
+    )
+    return [tuple(v) for v in found]
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_no_critical_or_serious_accessibility_violations(site, browser, theme):
+    """axe-core (npm, pinned) on every page of the site in the light and the dark theme
+    finds no critical or serious violation. Seen to fail on the theme's defaults:
+    sidebar captions with role="heading" and no aria-level, code blocks that scroll
+    but cannot be focused, the red MISS at 3.8:1 on the dark background."""
+    if not AXE.exists():
+        pytest.skip(f"axe-core not installed ({AXE}): run npm ci (make node)")
+    html, base = site
+    ctx = browser.new_context()
+    ctx.add_init_script(f"localStorage.setItem('theme', '{theme}')")
+    page = ctx.new_page()
+    bad = {}
+    for rel in pages(html):
+        page.goto(f"{base}/{rel}", wait_until="load")
+        if rel != "cheatsheet.html":  # the print page has no theme of its own
+            assert page.evaluate("document.body.dataset.theme") == theme
+        serious = [v for v in axe_violations(page) if v[0] in ("critical", "serious")]
+        if serious:
+            bad[rel] = serious
+    ctx.close()
+    assert not bad, bad

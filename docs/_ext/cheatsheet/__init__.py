@@ -7,13 +7,34 @@
 - ``results``: the record-driven directives (``results``, ``results-table``,
   ``results-plots``, ``results-curves``, ``overview-table``) and ``results.json``;
 - ``pages``: ``module-download``, ``example-figure``, ``families-toctree``,
-  ``bibliography``.
+  ``bibliography``;
+- ``snippets``: copy-complete sections (import lines and the helpers the shown code
+  calls, generated from the module);
+- ``downloads``: example downloads that run on their own, the plumbing hidden from the
+  example pages, their links back to the sections;
+- ``links``: "View source", "Report a problem" and "Open in Colab" from one repository
+  address;
+- ``access``: the theme's markup made accessible (heading levels, focusable scroll
+  boxes);
+- ``fast``: lazy, sized, compact images and math rendered at build time;
+- ``sheet``: the printable cheatsheet page (``make pdf``).
 
 The record itself (its fields, reading, writing, validating) is
 ``gallery/_lib/_record.py``.
 """
 
-from . import diagrams, gallery, pages, results
+from . import (
+    access,
+    diagrams,
+    downloads,
+    fast,
+    gallery,
+    links,
+    pages,
+    results,
+    sheet,
+    snippets,
+)
 
 
 def _builder_inited(app):
@@ -25,8 +46,23 @@ def setup(app):
     app.connect(
         "builder-inited", _builder_inited, priority=100
     )  # before sphinx-gallery (500)
+    app.connect("builder-inited", downloads.write_downloads, priority=900)
     app.connect("env-get-outdated", pages.always_reread)
+    app.connect("source-read", downloads.example_page)
+    app.connect("doctree-read", snippets.complete_sections, priority=400)
+    app.connect("doctree-read", fast.compact_images, priority=400)
     app.connect("build-finished", results.write_results_json)
+    app.connect("build-finished", downloads.copy_notebooks)
+    app.connect("build-finished", fast.prerender_math, priority=900)
+    app.add_node(
+        snippets.helpers_details,
+        html=(snippets.visit_details_html, snippets.depart_details_html),
+        latex=(snippets.visit_details_other, snippets.depart_details_other),
+        text=(snippets.visit_details_other, snippets.depart_details_other),
+    )
+    links.setup(app)
+    access.setup(app)
+    sheet.setup(app)
     app.add_directive("arch-diagram", diagrams.ArchDiagram)
     app.add_directive("module-download", pages.ModuleDownload)
     app.add_directive("example-figure", pages.ExampleFigure)
