@@ -116,14 +116,14 @@ maps = [blk.attn.weights[0].cpu() for blk in tf.blocks]  # each (heads, T, T)
 chars = [
     c if c not in " \n" else {" ": "␣", "\n": "↵"}[c] for c in vocab.decode(window)
 ]
-fig, axes = plt.subplots(2, 4, figsize=(10, 5.4))
+fig, axes = plt.subplots(2, 4, figsize=(10, 6.2))
 for layer, m in enumerate(maps):
     for head in range(4):
         ax = axes[layer, head]
         ax.imshow(m[head], cmap="Blues", vmin=0, vmax=1)
         ax.set_title(f"block {layer + 1}, head {head + 1}", fontsize=9)
-        ax.set_xticks(range(0, 48, 2), chars[::2], fontsize=5)
-        ax.set_yticks(range(0, 48, 2), chars[::2], fontsize=5)
+        ax.set_xticks(range(0, 48, 3), chars[::3], fontsize=6)
+        ax.set_yticks(range(0, 48, 3), chars[::3], fontsize=6)
 fig.suptitle("Attention weights on a line of Hamlet (row: query, column: key)")
 fig.tight_layout()
 
