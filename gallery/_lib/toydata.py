@@ -200,3 +200,18 @@ def efficientnet_lite0_weights():
     if not os.path.exists(path):
         raise FileNotFoundError(path)
     return path
+
+
+def shakespeare_texts():
+    """The 42 texts of the ``shakespeare`` package (the plays, the sonnets and the long
+    poems) as a dict from name (``hamlet``, ``macbeth``, ...) to the full text,
+    characters as written (case, punctuation, line breaks), in file-name order."""
+    d = os.path.join(_package_dir("shksprdata"), "texts")
+    files = sorted(glob.glob(os.path.join(d, "*_gut.txt")))
+    if not files:
+        raise FileNotFoundError(f"no *_gut.txt texts under {d}")
+    texts = {}
+    for f in files:
+        with open(f, encoding="latin-1") as fh:
+            texts[os.path.basename(f)[: -len("_gut.txt")]] = fh.read()
+    return texts
