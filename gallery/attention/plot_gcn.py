@@ -26,11 +26,10 @@ import numpy as np
 import torch
 
 import toydata
-from _example import scale, start
+from _example import DEVICE, scale, start
 from gcn import GCN, normalize_adjacency, predict, train
 
 run = start("gcn")
-DEVICE = "cpu"  # a 400-node graph: the GPU would only add transfers
 
 # %%
 # Data and splits
@@ -89,9 +88,16 @@ accs, hists, preds = {}, {}, {}
 for k, (name, a) in enumerate({"GCN": a_norm, "MLP (no graph)": eye}.items()):
     model = GCN(x.shape[1], 4, hidden=16)
     hists[name] = train(
-        model, x, a, y, masks["train"], epochs=scale(200, 20), seed=1000 * run.seed + k
+        model,
+        x,
+        a,
+        y,
+        masks["train"],
+        epochs=scale(200, 20),
+        device=DEVICE,
+        seed=1000 * run.seed + k,
     )
-    preds[name] = predict(model, x, a)
+    preds[name] = predict(model, x, a, device=DEVICE)
     accs[name] = accuracy(preds[name], masks["test"])
     acc_val = accuracy(preds[name], masks["val"])
     print(f"{name}: validation {acc_val:.3f}, test {accs[name]:.3f}")
@@ -134,9 +140,10 @@ train(
     k_y,
     k_mask,
     epochs=scale(200, 20),
+    device=DEVICE,
     seed=1000 * run.seed + 2,
 )
-k_pred = predict(k_model, torch.eye(34), normalize_adjacency(k_adj))
+k_pred = predict(k_model, torch.eye(34), normalize_adjacency(k_adj), device=DEVICE)
 k_acc = (k_pred == k_y)[~k_mask].float().mean().item()
 k_lp = (
     (label_propagation(k_adj, k_y, k_mask, 0.9) == k_y)[~k_mask].float().mean().item()
