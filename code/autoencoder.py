@@ -4,7 +4,9 @@ Science 2006). An encoder maps each image to a short code, a decoder maps the co
 to an image, and the pair is trained end to end on the reconstruction error. With linear
 layers and a squared error the best code spans the same subspace as PCA; nonlinear
 layers let the code follow curved structure in the data, so the same code size can
-reconstruct better than PCA does.
+reconstruct better than PCA does. ``linear=True`` removes every nonlinearity (the
+ablation): such an autoencoder can at best match PCA (Baldi and Hornik, Neural Networks
+1989).
 """
 
 import torch
@@ -14,24 +16,27 @@ import torch.nn.functional as F
 
 class Autoencoder(nn.Module):
     """Fully connected encoder 784 -> 256 -> 64 -> code and a mirror-image decoder; the
-    output is a sigmoid so every pixel lies in [0, 1] like the input."""
+    output is a sigmoid so every pixel lies in [0, 1] like the input. ``linear=True``:
+    identity activations and no sigmoid, one linear map in and one out."""
 
-    def __init__(self, code_dim=16, n_in=784, hidden=(256, 64)):
+    def __init__(self, code_dim=16, n_in=784, hidden=(256, 64), linear=False):
         super().__init__()
         h1, h2 = hidden
+        act = nn.Identity if linear else nn.ReLU
+        self.out = nn.Identity() if linear else nn.Sigmoid()
         self.encoder = nn.Sequential(
             nn.Flatten(),
             nn.Linear(n_in, h1),
-            nn.ReLU(),
+            act(),
             nn.Linear(h1, h2),
-            nn.ReLU(),
+            act(),
             nn.Linear(h2, code_dim),
         )
         self.decoder = nn.Sequential(
             nn.Linear(code_dim, h2),
-            nn.ReLU(),
+            act(),
             nn.Linear(h2, h1),
-            nn.ReLU(),
+            act(),
             nn.Linear(h1, n_in),
         )
 
@@ -39,7 +44,7 @@ class Autoencoder(nn.Module):
         return self.encoder(x)
 
     def decode(self, z, shape=(1, 28, 28)):
-        return torch.sigmoid(self.decoder(z)).view(-1, *shape)
+        return self.out(self.decoder(z)).view(-1, *shape)
 
     def forward(self, x):
         return self.decode(self.encode(x), x.shape[1:])
@@ -51,15 +56,28 @@ def reconstruction_loss(x_hat, x):
     return F.mse_loss(x_hat, x)
 
 
-def train(model, x_train, epochs=30, batch_size=128, lr=2e-3, device="cpu"):
+def train(
+    model,
+    x_train,
+    *,
+    epochs=30,
+    batch_size=128,
+    lr=2e-3,
+    device="cpu",
+    seed=None,
+    log=None,
+):
     """Adam on the reconstruction loss, with the learning rate annealed by a cosine
-    schedule. Returns the list of mean training losses, one per epoch."""
+    schedule. ``seed`` (if given) fixes the batches; ``log`` (if given) gets a line per
+    epoch. Returns ``{"loss": [mean training loss of each epoch]}``."""
+    if seed is not None:
+        torch.manual_seed(seed)
     model.to(device).train()
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     steps = epochs * ((len(x_train) + batch_size - 1) // batch_size)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
-    history = []
-    for _ in range(epochs):
+    hist = {"loss": []}
+    for epoch in range(epochs):
         perm, total = torch.randperm(len(x_train)), 0.0
         for i in range(0, len(x_train), batch_size):
             x = x_train[perm[i : i + batch_size]].to(device)
@@ -69,8 +87,10 @@ def train(model, x_train, epochs=30, batch_size=128, lr=2e-3, device="cpu"):
             opt.step()
             sched.step()
             total += loss.item() * len(x)
-        history.append(total / len(x_train))
-    return history
+        hist["loss"].append(total / len(x_train))
+        if log:
+            log(f"epoch {epoch + 1}: loss {hist['loss'][-1]:.5f}")
+    return hist
 
 
 @torch.no_grad()
@@ -97,8 +117,8 @@ if __name__ == "__main__":
     torch.manual_seed(0)
     x = torch.rand(64, 1, 28, 28)
     model = Autoencoder(code_dim=8)
-    hist = train(model, x, epochs=5, batch_size=32)
+    loss = train(model, x, epochs=5, batch_size=32)["loss"]
     print(
-        f"loss {hist[0]:.4f} -> {hist[-1]:.4f}; PCA-8 mse "
+        f"loss {loss[0]:.4f} -> {loss[-1]:.4f}; PCA-8 mse "
         f"{pca_baseline(x, x, 8)[0]:.4f}"
     )

@@ -5,7 +5,11 @@ the clean original. It cannot succeed by copying, so it must learn what clean im
 look like and pull each corrupted image back towards them; the trained network is an
 image denoiser, and its encoder a feature extractor that is robust to the corruption.
 The paper corrupted by zeroing random pixels; here the corruption is additive Gaussian
-noise and the encoder-decoder is convolutional.
+noise and the encoder-decoder is convolutional. For Gaussian noise the best denoiser in
+squared error is the posterior mean, and E[x | x~] = x~ + sigma^2 grad log p(x~)
+(Tweedie; Vincent 2011): a denoiser is an estimate of the score of the noisy data, the
+quantity diffusion models learn. ``residual=True`` is the alternative design: one skip
+from input to output, the network estimating the noise to subtract (DnCNN).
 """
 
 import math
@@ -18,12 +22,13 @@ import torch.nn.functional as F
 class DenoisingAutoencoder(nn.Module):
     """Two stride-2 convolutions (28x28x1 -> 14x14x32 -> 7x7x64), a 3x3 convolution in
     the middle, and two stride-2 transposed convolutions back to 28x28x1. It returns
-    logits: the denoised image is their sigmoid, so every pixel lies in [0, 1]. No
-    skips: a skip would hand the noise straight to the output."""
+    the denoised image: the sigmoid of the decoder's output, so every pixel lies in
+    [0, 1]; with ``residual``, the noisy input minus the decoder's output (an estimate
+    of the noise, so the skip carries the image and the network only the correction)."""
 
-    def __init__(self, width=32):
+    def __init__(self, width=32, residual=False):
         super().__init__()
-        w = width
+        w, self.residual = width, residual
         self.encoder = nn.Sequential(
             nn.Conv2d(1, w, 3, stride=2, padding=1),
             nn.ReLU(),  # 14x14
@@ -39,7 +44,8 @@ class DenoisingAutoencoder(nn.Module):
         )  # 28x28
 
     def forward(self, x_noisy):
-        return self.decoder(self.encoder(x_noisy))
+        out = self.decoder(self.encoder(x_noisy))
+        return x_noisy - out if self.residual else torch.sigmoid(out)
 
 
 def corrupt(x, sigma, generator=None):
@@ -53,12 +59,15 @@ def corrupt(x, sigma, generator=None):
     return x + sigma * eps
 
 
-def denoising_loss(logits, x_clean):
-    """Cross-entropy between the output and the CLEAN image (not the noisy input), per
-    pixel, for pixel values in [0, 1] (the paper's loss; squared error gets stuck here:
-    with a sigmoid output on mostly-black digits it saturates at 0 and its gradient
-    vanishes)."""
-    return F.binary_cross_entropy_with_logits(logits, x_clean)
+def denoising_loss(x_hat, x_clean, kind="bce"):
+    """The output scored against the CLEAN image (not the noisy input), per pixel:
+    ``"bce"``, the cross-entropy for pixel values in [0, 1] (the paper's loss; the
+    output must lie in (0, 1)), or ``"mse"``, the squared error. For soft targets both
+    are minimised by the same output, the posterior mean E[x | x~]: the choice changes
+    the gradients, not what is learned."""
+    if kind == "bce":
+        return F.binary_cross_entropy(x_hat, x_clean)
+    return F.mse_loss(x_hat, x_clean)
 
 
 def psnr(x_hat, x_clean, peak=1.0):
@@ -71,45 +80,54 @@ def psnr(x_hat, x_clean, peak=1.0):
 def train(
     model,
     x_train,
+    *,
     sigma_range=(0.1, 0.7),
     epochs=10,
     batch_size=64,
     lr=2e-3,
+    loss="bce",
     device="cpu",
+    seed=None,
+    log=None,
 ):
-    """Adam on the denoising loss. Each time an image is drawn, a fresh noise level
-    sigma is picked uniformly in ``sigma_range`` and fresh noise is drawn, so one model
-    learns to denoise a range of levels. Returns the list of mean training losses, one
-    per epoch."""
+    """Adam on the denoising loss (``loss``: "bce" or "mse"). Each time an image is
+    drawn, a fresh noise level sigma is picked uniformly in ``sigma_range`` and fresh
+    noise is drawn, so one model learns a range of levels (``(0, 0)``: no noise, a
+    plain autoencoder). ``seed`` fixes batches and noise; ``log`` gets a line per
+    epoch. Returns ``{"loss": [mean training loss of each epoch]}``."""
+    if seed is not None:
+        torch.manual_seed(seed)
     model.to(device).train()
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     steps = epochs * math.ceil(len(x_train) / batch_size)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     lo, hi = sigma_range
-    history = []
-    for _ in range(epochs):
+    hist = {"loss": []}
+    for epoch in range(epochs):
         perm, total = torch.randperm(len(x_train)), 0.0
         for i in range(0, len(x_train), batch_size):
             x = x_train[perm[i : i + batch_size]].to(device)
             sigma = lo + (hi - lo) * torch.rand(len(x), device=device)
-            loss = denoising_loss(model(corrupt(x, sigma)), x)
+            err = denoising_loss(model(corrupt(x, sigma)), x, loss)
             opt.zero_grad()
-            loss.backward()
+            err.backward()
             opt.step()
             sched.step()
-            total += loss.item() * len(x)
-        history.append(total / len(x_train))
-    return history
+            total += err.item() * len(x)
+        hist["loss"].append(total / len(x_train))
+        if log:
+            log(f"epoch {epoch + 1}: loss {hist['loss'][-1]:.4f}")
+    return hist
 
 
 @torch.no_grad()
 def denoise(model, x_noisy, device="cpu", batch_size=500):
-    """The denoised images (sigmoid of the logits) for a stack of noisy images, on the
+    """The denoised images for a stack of noisy images, clipped to [0, 1], on the
     CPU."""
     model.to(device).eval()
     return torch.cat(
         [
-            torch.sigmoid(model(x_noisy[i : i + batch_size].to(device))).cpu()
+            model(x_noisy[i : i + batch_size].to(device)).clamp(0, 1).cpu()
             for i in range(0, len(x_noisy), batch_size)
         ]
     )
@@ -134,9 +152,9 @@ if __name__ == "__main__":
     x = torch.zeros(64, 1, 28, 28)  # bars at random rows: a toy "digit"
     x[torch.arange(64), 0, torch.randint(4, 24, (64,))] = 1.0
     model = DenoisingAutoencoder(width=8)
-    hist = train(model, x, epochs=20, batch_size=16)
+    loss = train(model, x, epochs=20, batch_size=16)["loss"]
     noisy = corrupt(x, 0.5)
     print(
-        f"loss {hist[0]:.4f} -> {hist[-1]:.4f}; PSNR noisy {psnr(noisy, x):.2f} dB, "
+        f"loss {loss[0]:.4f} -> {loss[-1]:.4f}; PSNR noisy {psnr(noisy, x):.2f} dB, "
         f"denoised {psnr(denoise(model, noisy), x):.2f} dB"
     )

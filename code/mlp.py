@@ -12,14 +12,18 @@ import torch.nn as nn
 
 
 class MLP(nn.Module):
-    """Flatten the input, then ``len(hidden)`` blocks of Linear -> ReLU -> Dropout, then
-    a Linear layer to ``n_classes`` logits (no softmax: the loss applies it)."""
+    """Flatten the input, then ``len(hidden)`` blocks of Linear -> activation ->
+    Dropout, then a Linear layer to ``n_classes`` logits (no softmax: the loss applies
+    it). ``activation=nn.Identity`` removes the nonlinearity: the stack is then one
+    linear map, logistic regression in disguise (the ablation of the idea)."""
 
-    def __init__(self, n_in=64, hidden=(256, 256), n_classes=10, dropout=0.2):
+    def __init__(
+        self, n_in=64, hidden=(256, 256), n_classes=10, dropout=0.2, activation=nn.ReLU
+    ):
         super().__init__()
         layers, d = [nn.Flatten()], n_in
         for h in hidden:
-            layers += [nn.Linear(d, h), nn.ReLU(), nn.Dropout(dropout)]
+            layers += [nn.Linear(d, h), activation(), nn.Dropout(dropout)]
             d = h
         layers.append(nn.Linear(d, n_classes))
         self.net = nn.Sequential(*layers)
@@ -39,32 +43,40 @@ def train(
     model,
     x_train,
     y_train,
-    epochs=100,
-    batch_size=64,
-    lr=1e-3,
+    *,
+    epochs=30,
+    batch_size=32,
+    lr=3e-3,
     weight_decay=1e-4,
     device="cpu",
+    seed=None,
+    log=None,
 ):
-    """AdamW on the cross-entropy with a cosine learning-rate schedule. Returns the list
-    of mean training losses, one per epoch."""
+    """AdamW on the cross-entropy with a cosine learning-rate schedule. ``seed`` (if
+    given) fixes the batches and dropout; ``log`` (if given) is called with a line per
+    epoch. Returns ``{"loss": [mean training loss of each epoch]}``."""
+    if seed is not None:
+        torch.manual_seed(seed)
     model.to(device).train()
+    x_train, y_train = x_train.to(device), y_train.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     steps = epochs * ((len(x_train) + batch_size - 1) // batch_size)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
-    history = []
-    for _ in range(epochs):
+    hist = {"loss": []}
+    for epoch in range(epochs):
         perm, total = torch.randperm(len(x_train)), 0.0
         for i in range(0, len(x_train), batch_size):
             idx = perm[i : i + batch_size]
-            x, y = x_train[idx].to(device), y_train[idx].to(device)
-            loss = mlp_loss(model(x), y)
+            loss = mlp_loss(model(x_train[idx]), y_train[idx])
             opt.zero_grad()
             loss.backward()
             opt.step()
             sched.step()
             total += loss.item() * len(idx)
-        history.append(total / len(x_train))
-    return history
+        hist["loss"].append(total / len(x_train))
+        if log:
+            log(f"epoch {epoch + 1}: loss {hist['loss'][-1]:.4f}")
+    return hist
 
 
 @torch.no_grad()
@@ -79,6 +91,6 @@ if __name__ == "__main__":
     x = torch.randn(256, 64)
     y = x[:, :10].argmax(1)  # a learnable synthetic labelling
     model = MLP()
-    hist = train(model, x, y, epochs=10)
+    loss = train(model, x, y, epochs=10)["loss"]
     acc = (predict(model, x) == y).float().mean()
-    print(f"loss {hist[0]:.3f} -> {hist[-1]:.3f}; train accuracy {acc:.2f}")
+    print(f"loss {loss[0]:.3f} -> {loss[-1]:.3f}; train accuracy {acc:.2f}")

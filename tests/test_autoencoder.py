@@ -35,11 +35,33 @@ def test_pca_error_is_the_discarded_variance():
     assert rec.shape == x.shape
 
 
-def test_train_learns():
+def test_linear_autoencoder_trained_long_reaches_pca_and_no_further():
+    """Baldi and Hornik (1989): an autoencoder with linear layers and a k-number code
+    trained on the squared error converges to PCA's error with k components (on its
+    training data, never below it: PCA is the best rank-k affine map). Fails if the
+    bottleneck leaks (the code wider than ``code_dim``, or a path around it), if the
+    layers have no biases (the mean then costs error), or if ``linear=True`` still
+    squashes the output with a sigmoid (the data here lie outside [0, 1])."""
     torch.manual_seed(0)
-    x = torch.rand(64, 1, 28, 28) * (torch.rand(1, 1, 28, 28) > 0.5)
+    scales = torch.linspace(2.0, 0.1, 16)  # 16-D data, variance falling off
+    x = 3.0 + torch.randn(300, 16) * scales @ torch.linalg.qr(torch.randn(16, 16))[0]
+    x = x.view(300, 1, 4, 4)
+    k = 3
+    pca_mse, _ = pca_baseline(x, x, k)
+    model = Autoencoder(code_dim=k, n_in=16, hidden=(12, 8), linear=True)
+    train(model, x, epochs=1500, batch_size=300, lr=1e-2, seed=0)
+    ae_mse = evaluate(model, x)
+    assert pca_mse * (1 - 1e-4) <= ae_mse <= pca_mse * 1.01, (ae_mse, pca_mse)
+
+
+def test_train_learns():
+    """The loss falls and the reconstructions of images made from 4 hidden numbers
+    beat the mean image by far (a constant output, the best code-free answer)."""
+    torch.manual_seed(0)
+    x = torch.sigmoid(2 * torch.randn(64, 4) @ torch.randn(4, 784)).view(64, 1, 28, 28)
     model = Autoencoder(code_dim=4)
-    before = evaluate(model, x)
-    hist = train(model, x, epochs=15, batch_size=32)
-    assert hist[-1] < hist[0]
-    assert evaluate(model, x) < 0.5 * before
+    hist = train(model, x, epochs=40, batch_size=16, seed=0)
+    assert set(hist) == {"loss"} and len(hist["loss"]) == 40
+    assert hist["loss"][-1] < 0.5 * hist["loss"][0]
+    mean_mse = ((x - x.mean(0)) ** 2).mean().item()
+    assert evaluate(model, x) < 0.5 * mean_mse
