@@ -28,7 +28,7 @@ run = start("realnvp")
 
 # %%
 # Data: 3,000 training points (500 of them for validation), 10,000 test points
-# --------------------------------------------------------------------------
+# ----------------------------------------------------------------------------
 # The split and the test points are the same for every seed; everything is standardized
 # with the training points' mean and deviation.
 N_TRAIN, N_VAL = scale(3000, 600), scale(500, 100)
@@ -64,7 +64,7 @@ floor = float(true_nll(xt_np).mean())
 
 # %%
 # Baselines: a Gaussian mixture and a kernel density estimate, sized on validation
-# -------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------
 # Full-covariance mixtures of 4 to 48 components and Gaussian kernels of bandwidth 0.02
 # to 0.2 are fitted to the 2,500 training points and scored on the 500 validation
 # points; the better family, at its best size, is refitted on all 3,000 points. The
