@@ -53,8 +53,9 @@ class SVDContextModel:
     context-distribution smoothing, PMI(c, o) = log[n(c, o) N / (n(c) n_a(o))] with
     n_a(o) the context counts raised to ``alpha``, then max(PMI - shift, 0), factorised
     by a truncated SVD of rank ``dim``. It scores a context as P(o | c) proportional to
-    P_a(o) exp(S(c, o)), S the rank-``dim`` reconstruction: the same read-out as the
-    skip-gram's, P_n(o) exp(u_o . v_c)."""
+    P_a(o) exp(beta S(c, o)), S the rank-``dim`` reconstruction: the skip-gram's
+    read-out, P_n(o) exp(u_o . v_c), with a temperature ``beta`` (clipping the negative
+    PMIs leaves S badly calibrated at beta = 1)."""
 
     def __init__(self, counts_matrix, dim, shift=0.0, alpha=0.75, seed=0):
         m = counts_matrix.tocoo()
@@ -72,9 +73,9 @@ class SVDContextModel:
             np.log(np.maximum(p_a, 1e-30)), dtype=torch.float32
         )
 
-    def log_probs(self, centre):
+    def log_probs(self, centre, beta=1.0):
         """log P(o | c) over the vocabulary, (B, V)."""
-        return (self.w[centre] @ self.c.T + self.log_prior).log_softmax(-1)
+        return (beta * (self.w[centre] @ self.c.T) + self.log_prior).log_softmax(-1)
 
 
 def perplexity(log_prob_fn, c, o, batch=2000):
