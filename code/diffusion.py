@@ -116,42 +116,64 @@ def ddpm_loss(model, x0, abar):
     return F.mse_loss(model(q_sample(x0, t, abar, noise), t), noise)
 
 
-def train(model, classifier, x, y, device, T=100, epochs=10, batch_size=128, lr=2e-3):
-    """Adam on the DDPM loss for ``model`` and, on the same batches with their own noise
-    levels, cross-entropy on noisy images for ``classifier``. ``x`` in [-1, 1], shape
-    (N, 1, H, W). Returns a history dict of per-step losses."""
-    _, abar = cosine_schedule(T)
-    abar = abar.to(device)
-    model.to(device), classifier.to(device)
-    params = list(model.parameters()) + list(classifier.parameters())
-    opt = torch.optim.Adam(params, lr=lr)
+def classifier_loss(classifier, x0, y, abar):
+    """Cross-entropy of p(y | x_t, t) on the images noised to their own random steps."""
+    t = torch.randint(0, len(abar), (len(x0),), device=x0.device)
+    xt = q_sample(x0, t, abar, torch.randn_like(x0))
+    return F.cross_entropy(classifier(xt, t), y)
+
+
+def train(
+    model,
+    classifier,
+    x,
+    y,
+    *,
+    T,
+    epochs=10,
+    batch_size=128,
+    lr=2e-3,
+    device="cpu",
+    seed=None,
+    log=None,
+):
+    """Adam on the DDPM loss for ``model`` and, on the same batches, on the noisy-image
+    cross-entropy for ``classifier`` (each clipped on its own). ``x`` in [-1, 1], shape
+    (N, 1, H, W); ``T`` as in ``sample``. Returns per-step losses."""
+    abar = cosine_schedule(T)[1].to(device)
+    nets = (model.to(device), classifier.to(device))
+    opt = torch.optim.Adam([p for n in nets for p in n.parameters()], lr=lr)
     steps = epochs * math.ceil(len(x) / batch_size)
     sched = torch.optim.lr_scheduler.OneCycleLR(
-        opt, max_lr=lr, total_steps=steps, pct_start=0.15
+        opt, lr, total_steps=steps, pct_start=0.15
     )
+    g = torch.Generator().manual_seed(seed) if seed is not None else None
     hist = {"ddpm": [], "classifier": []}
-    for _ in range(epochs):
-        for idx in torch.randperm(len(x)).split(batch_size):
+    for epoch in range(epochs):
+        for idx in torch.randperm(len(x), generator=g).split(batch_size):
             xb, yb = x[idx].to(device), y[idx].to(device)
             loss = ddpm_loss(model, xb, abar)
-            t = torch.randint(0, T, (len(xb),), device=device)
-            xt = q_sample(xb, t, abar, torch.randn_like(xb))
-            clf_loss = F.cross_entropy(classifier(xt, t), yb)
+            clf_loss = classifier_loss(classifier, xb, yb, abar)
             opt.zero_grad()
             (loss + clf_loss).backward()
-            nn.utils.clip_grad_norm_(params, 1.0)
+            for n in nets:
+                nn.utils.clip_grad_norm_(n.parameters(), 1.0)
             opt.step()
             sched.step()
             hist["ddpm"].append(loss.item())
             hist["classifier"].append(clf_loss.item())
+        if log is not None:
+            log(f"epoch {epoch + 1}: ddpm {loss.item():.4f}, clf {clf_loss.item():.3f}")
     return hist
 
 
-def sample(model, shape, device, T=100, classifier=None, y=None, scale=0.0, keep=()):
-    """Ancestral sampling x_T ~ N(0, I) -> x_0. With a classifier, labels ``y`` and
-    ``scale`` > 0, each step's mean is shifted by scale * sigma_t^2 * grad_x log p(y |
-    x_t, t) (classifier guidance). Returns x_0, and a dict {t: x_t} for the 0-based
-    steps listed in ``keep``."""
+def sample(
+    model, shape, *, T, classifier=None, y=None, scale=0.0, keep=(), device="cpu"
+):
+    """Ancestral sampling x_T ~ N(0, I) -> x_0 over the ``T`` steps the model was
+    trained with. With a classifier, labels ``y`` and ``scale`` > 0, each step's mean is
+    shifted by scale * sigma_t^2 * grad_x log p(y | x_t, t) (classifier guidance).
+    Returns x_0, and a dict {t: x_t} for the 1-based steps t listed in ``keep``."""
     betas, abar = (v.to(device) for v in cosine_schedule(T))
     model.eval()
     x, chain = torch.randn(shape, device=device), {}
@@ -162,9 +184,8 @@ def sample(model, shape, device, T=100, classifier=None, y=None, scale=0.0, keep
         with torch.no_grad():
             eps = model(x, t)
         ab_prev = abar[i - 1] if i > 0 else torch.ones((), device=device)
-        x0 = ((x - (1 - abar[i]).sqrt() * eps) / abar[i].sqrt()).clamp(
-            -1, 1
-        )  # predicted x_0
+        x0 = (x - (1 - abar[i]).sqrt() * eps) / abar[i].sqrt()  # predicted x_0
+        x0 = x0.clamp(-1, 1)
         # mean and variance of the posterior q(x_{t-1} | x_t, x_0), with x_0 predicted
         mean = (
             ab_prev.sqrt() * betas[i] * x0 + (1 - betas[i]).sqrt() * (1 - ab_prev) * x
@@ -186,9 +207,9 @@ if __name__ == "__main__":
     x = torch.rand(64, 1, 16, 16) * 2 - 1
     y = torch.randint(0, 10, (64,))
     net, clf = UNet(ch=16), NoisyClassifier(ch=16)
-    hist = train(net, clf, x, y, "cpu", T=20, epochs=2, batch_size=32)
+    hist = train(net, clf, x, y, T=20, epochs=2, batch_size=32, seed=0)
     print(f"ddpm loss per step: {[round(v, 3) for v in hist['ddpm']]}")
     out, _ = sample(
-        net, (4, 1, 16, 16), "cpu", T=20, classifier=clf, y=torch.arange(4), scale=1.0
+        net, (4, 1, 16, 16), T=20, classifier=clf, y=torch.arange(4), scale=1.0
     )
     print("samples", tuple(out.shape))

@@ -76,46 +76,47 @@ def train(
     model,
     x,
     y,
+    *,
     teacher=None,
     T=4.0,
     alpha=0.9,
+    label_smoothing=0.0,
     epochs=10,
     batch_size=64,
     lr=1e-3,
     device="cpu",
-    seed=0,
+    seed=None,
+    log=None,
 ):
-    """Train ``model`` on (x, y). With a ``teacher``, use the distillation loss (the
-    teacher's logits are computed once, in eval mode); without one, plain cross-entropy
-    on the labels. Returns the list of per-epoch mean losses."""
+    """Train ``model`` on (x, y). With a ``teacher``, the distillation loss (its logits
+    computed once, in eval mode); without one, cross-entropy on the labels, smoothed by
+    ``label_smoothing``. Returns the per-epoch mean ``loss``."""
     model.to(device)
     x, y = x.to(device), y.to(device)
     teacher_logits = None
     if teacher is not None:
         teacher.to(device).eval()
         with torch.no_grad():
-            teacher_logits = torch.cat(
-                [teacher(x[i : i + 500]) for i in range(0, len(x), 500)]
-            )
+            teacher_logits = torch.cat([teacher(xb) for xb in x.split(500)])
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    gen = torch.Generator().manual_seed(seed)
-    history = []
-    for _ in range(epochs):
+    gen = torch.Generator().manual_seed(seed) if seed is not None else None
+    history = {"loss": []}
+    for epoch in range(epochs):
         model.train()
         total = 0.0
-        perm = torch.randperm(len(x), generator=gen).to(device)
-        for i in range(0, len(x), batch_size):
-            idx = perm[i : i + batch_size]
+        for idx in torch.randperm(len(x), generator=gen).to(device).split(batch_size):
             logits = model(x[idx])
             if teacher_logits is None:
-                loss = F.cross_entropy(logits, y[idx])
+                loss = F.cross_entropy(logits, y[idx], label_smoothing=label_smoothing)
             else:
                 loss = distillation_loss(logits, teacher_logits[idx], y[idx], T, alpha)
             opt.zero_grad()
             loss.backward()
             opt.step()
             total += loss.item() * len(idx)
-        history.append(total / len(x))
+        history["loss"].append(total / len(x))
+        if log is not None:
+            log(f"epoch {epoch + 1}: loss {history['loss'][-1]:.4f}")
     return history
 
 
@@ -136,8 +137,6 @@ if __name__ == "__main__":
     torch.manual_seed(0)
     x, y = torch.rand(256, 1, 28, 28), torch.randint(0, 10, (256,))
     teacher = Teacher()
-    print("teacher loss", train(teacher, x, y, epochs=2)[-1])
-    print(
-        "student distillation loss",
-        train(Student(), x, y, teacher=teacher, epochs=2)[-1],
-    )
+    print("teacher loss", train(teacher, x, y, epochs=2, seed=0)["loss"][-1])
+    hist = train(Student(), x, y, teacher=teacher, epochs=2, seed=0)
+    print("student distillation loss", hist["loss"][-1])

@@ -6,7 +6,11 @@ from affine coupling layers: a binary mask keeps part of the input fixed and use
 predict a scale and a shift for the rest, y = x_a + (1 - mask) * (x * exp(s(x_a)) +
 t(x_a)) with x_a = mask * x. The Jacobian is triangular, so its log-determinant is just
 the sum of s, and the inverse is as cheap as the forward pass. Alternating the mask
-between layers lets every coordinate be transformed.
+between layers lets every coordinate be transformed. With ``affine=False`` the scale is
+dropped (s = 0): the additive coupling of NICE (Dinh, Krueger and Bengio 2015), whose
+only volume change is a learned diagonal scaling at the end. Left out, because they are
+for images: the multi-scale architecture (squeeze, factor out half of the dimensions),
+batch normalisation in and between the couplings, and checkerboard or channel masks.
 """
 
 import math
@@ -19,9 +23,10 @@ class AffineCoupling(nn.Module):
     """One affine coupling layer: coordinates where ``mask`` is 1 pass through unchanged
     and condition a scale ``s`` and shift ``t`` applied to the others."""
 
-    def __init__(self, mask, hidden=128):
+    def __init__(self, mask, hidden=128, affine=True):
         super().__init__()
         self.register_buffer("mask", mask.float())
+        self.affine = affine
         d = mask.numel()
         self.net = nn.Sequential(
             nn.Linear(d, hidden),
@@ -37,6 +42,8 @@ class AffineCoupling(nn.Module):
     def _st(self, x_fixed):
         s, t = self.net(x_fixed).chunk(2, dim=1)
         s = self.scale * torch.tanh(s) * (1 - self.mask)
+        if not self.affine:  # NICE: additive coupling, y = x + t(x_a)
+            s = torch.zeros_like(s)
         return s, t * (1 - self.mask)
 
     def forward(self, x):
@@ -50,16 +57,18 @@ class AffineCoupling(nn.Module):
 
 
 class RealNVP(nn.Module):
-    """A stack of affine couplings with alternating masks and a standard normal base
-    density."""
+    """A stack of couplings with alternating masks, then a learned diagonal scaling
+    (NICE's last layer: what lets additive couplings change volume), and a standard
+    normal base density. ``affine=False`` gives NICE's additive couplings."""
 
-    def __init__(self, dim=2, n_layers=8, hidden=128):
+    def __init__(self, dim=2, n_layers=8, hidden=128, affine=True):
         super().__init__()
         base = (torch.arange(dim) % 2).float()
         self.layers = nn.ModuleList(
-            AffineCoupling(base if i % 2 == 0 else 1 - base, hidden)
+            AffineCoupling(base if i % 2 == 0 else 1 - base, hidden, affine)
             for i in range(n_layers)
         )
+        self.log_scale = nn.Parameter(torch.zeros(dim))  # z = y * exp(log_scale)
         self.dim = dim
 
     def forward(self, x):
@@ -68,10 +77,11 @@ class RealNVP(nn.Module):
         for layer in self.layers:
             x, ld = layer(x)
             logdet = logdet + ld
-        return x, logdet
+        return x * self.log_scale.exp(), logdet + self.log_scale.sum()
 
     def inverse(self, z):
         """Latent -> data: x = f^{-1}(z)."""
+        z = z * (-self.log_scale).exp()
         for layer in reversed(self.layers):
             z = layer.inverse(z)
         return z
@@ -95,27 +105,31 @@ def nll_loss(model, x):
 def train(
     model,
     x_train,
-    device,
+    *,
     epochs=200,
     batch_size=256,
     lr=2e-3,
     weight_decay=0.0,
-    x_test=None,
+    x_val=None,
+    device="cpu",
+    seed=None,
+    log=None,
 ):
-    """AdamW on the exact negative log-likelihood, cosine learning-rate decay. Returns a
-    history dict: per-epoch train NLL (and test NLL when ``x_test`` is given), nats per
-    point."""
+    """AdamW on the exact negative log-likelihood, cosine learning-rate decay. With
+    ``x_val``, the model ends with the weights of its best validation epoch (early
+    stopping). Returns per-epoch ``train`` (and ``val``) NLL, nats per point."""
     model.to(device)
     x_train = x_train.to(device)
+    g = torch.Generator().manual_seed(seed) if seed is not None else None
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     steps = epochs * math.ceil(len(x_train) / batch_size)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
-    hist = {"train": [], "test": []}
-    for _ in range(epochs):
+    hist, best = {"train": [], "val": []}, (math.inf, None)
+    for epoch in range(epochs):
         model.train()
         total = 0.0
-        for idx in torch.randperm(len(x_train), device=device).split(batch_size):
-            loss = nll_loss(model, x_train[idx])
+        for idx in torch.randperm(len(x_train), generator=g).split(batch_size):
+            loss = nll_loss(model, x_train[idx.to(device)])
             opt.zero_grad()
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), 10.0)
@@ -123,14 +137,26 @@ def train(
             sched.step()
             total += loss.item() * len(idx)
         hist["train"].append(total / len(x_train))
-        if x_test is not None:
-            hist["test"].append(evaluate(model, x_test, device))
+        if x_val is not None:
+            hist["val"].append(evaluate(model, x_val, device=device))
+            if hist["val"][-1] < best[0]:
+                best = (
+                    hist["val"][-1],
+                    {k: v.clone() for k, v in model.state_dict().items()},
+                )
+        if log is not None:
+            log(
+                f"epoch {epoch + 1}: "
+                + ", ".join(f"{k} {v[-1]:.3f}" for k, v in hist.items() if v)
+            )
+    if best[1] is not None:
+        model.load_state_dict(best[1])
     return hist
 
 
 @torch.no_grad()
-def evaluate(model, x, device):
-    """Test negative log-likelihood, nats per point."""
+def evaluate(model, x, *, device="cpu"):
+    """Held-out negative log-likelihood, nats per point."""
     model.eval()
     return nll_loss(model, x.to(device)).item()
 
@@ -141,7 +167,7 @@ if __name__ == "__main__":
         [[1.0, 0.8], [0.0, 0.3]]
     )  # a correlated Gaussian
     flow = RealNVP(n_layers=4, hidden=32)
-    hist = train(flow, x, "cpu", epochs=5, batch_size=128)
+    hist = train(flow, x, epochs=5, batch_size=128, seed=0)
     print(
         f"train loss (NLL, nats/point) per epoch: "
         f"{[round(v, 3) for v in hist['train']]}"

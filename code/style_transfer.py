@@ -6,7 +6,9 @@ Gram matrices, the correlations between channels summed over all positions, keep
 textures and colours but forget the layout (style). The method optimises the pixels of
 an image so that its deep features match a photo and its Gram matrices match a painting.
 Here the feature network is EfficientNet-Lite0 (Tan and Le 2019, the variant without
-squeeze-excitation and with ReLU6) instead of the paper's VGG-19.
+squeeze-excitation and with ReLU6) instead of the paper's VGG-19, and, as in the paper,
+the features are taken after a nonlinearity: each tapped block's depthwise activation
+(ReLU6), not its linear-bottleneck output.
 """
 
 import torch
@@ -28,7 +30,8 @@ LITE0 = [
 
 class MBConv(nn.Module):
     """Inverted residual block: 1x1 expansion, depthwise kxk, 1x1 linear projection
-    (attribute names follow the released weights)."""
+    (attribute names follow the released weights). Returns the block's output and its
+    depthwise activation after ReLU6 (the features tapped for style and content)."""
 
     def __init__(self, expand, k, stride, c_in, c_out):
         super().__init__()
@@ -45,20 +48,19 @@ class MBConv(nn.Module):
         self.residual = stride == 1 and c_in == c_out
 
     def forward(self, x):
-        h = (
-            F.relu6(self._bn0(self._expand_conv(x)))
-            if hasattr(self, "_expand_conv")
-            else x
-        )
-        h = self._bn2(self._project_conv(F.relu6(self._bn1(self._depthwise_conv(h)))))
-        return x + h if self.residual else h
+        h = x
+        if hasattr(self, "_expand_conv"):
+            h = F.relu6(self._bn0(self._expand_conv(x)))
+        act = F.relu6(self._bn1(self._depthwise_conv(h)))
+        h = self._bn2(self._project_conv(act))
+        return (x + h if self.residual else h), act
 
 
 class EfficientNetLite0Features(nn.Module):
-    """The convolutional trunk of EfficientNet-Lite0; ``forward`` returns the outputs of
-    the blocks listed in ``taps`` (block 0: 1/2 resolution, 2: 1/4, 4: 1/8, 7 and 10:
-    1/16). Inputs are RGB in [0, 1]; the network's own normalisation to [-1, 1] is
-    applied inside."""
+    """EfficientNet-Lite0; ``forward`` returns the depthwise activations (after ReLU6)
+    of the blocks listed in ``taps`` (block 0: 1/2 resolution, 2: 1/4, 4: 1/8, 7 and
+    10: 1/16), ``logits`` the ImageNet class scores (to check the weights). Inputs are
+    RGB in [0, 1]; the network's own normalisation to [-1, 1] is applied inside."""
 
     def __init__(self, taps=(0, 2, 4, 7, 10)):
         super().__init__()
@@ -69,25 +71,32 @@ class EfficientNetLite0Features(nn.Module):
             for e, k, s, c_in, c_out, n in LITE0
             for r in range(n)
         )
+        self._conv_head = nn.Conv2d(320, 1280, 1, bias=False)
+        self._bn1 = nn.BatchNorm2d(1280, eps=1e-3)
+        self._fc = nn.Linear(1280, 1000)
         self.taps = tuple(taps)
 
     def load_weights(self, path):
-        """Load the released state dict (its head and classifier are not needed and
-        skipped)."""
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        missing, _ = self.load_state_dict(state, strict=False)
-        if missing:
-            raise KeyError(f"weights file lacks {missing[:5]} ...")
+        """Load the released state dict (every weight must match); frozen, eval mode."""
+        self.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
         return self.eval().requires_grad_(False)
 
-    def forward(self, x):
+    def _trunk(self, x, depth):
         h = F.relu6(self._bn0(self._conv_stem((x - 0.5) / 0.5)))
         feats = []
-        for i, block in enumerate(self._blocks[: max(self.taps) + 1]):
-            h = block(h)
-            if i in self.taps:
-                feats.append(h)
-        return feats
+        for block in self._blocks[:depth]:
+            h, act = block(h)
+            feats.append(act)
+        return h, feats
+
+    def forward(self, x):
+        _, feats = self._trunk(x, max(self.taps) + 1)
+        return [feats[i] for i in self.taps]
+
+    def logits(self, x):
+        h, _ = self._trunk(x, len(self._blocks))
+        h = F.relu6(self._bn1(self._conv_head(h)))
+        return self._fc(h.mean((2, 3)))
 
 
 def gram(f):
@@ -110,38 +119,45 @@ def style_transfer_losses(
 
 def train(
     net,
+    image,
     content_img,
     style_img,
+    *,
     steps=200,
     lr=0.02,
     style_weight=1e5,
     content_layer=3,
     style_layers=(0, 1, 2, 3, 4),
     device="cpu",
+    seed=None,
+    log=None,
 ):
-    """Optimise the pixels, starting from the content photo, with Adam on content +
-    style_weight * style. Images are (3, H, W) in [0, 1]. Returns the final image and a
-    history of both losses."""
+    """Optimise the pixels of ``image`` (3, H, W) in [0, 1], in place, with Adam on
+    content + style_weight * style (``image`` usually starts as the content photo;
+    nothing is random, so ``seed`` is unused). Returns both losses of every step."""
     net.to(device)
     with torch.no_grad():
         content_feats = net(content_img[None].to(device))
         style_grams = [gram(f) for f in net(style_img[None].to(device))]
-    x = content_img[None].clone().to(device).requires_grad_(True)
+    x = image[None].detach().to(device).clone().requires_grad_(True)
     opt = torch.optim.Adam([x], lr=lr)
     history = {"content": [], "style": []}
-    for _ in range(steps):
+    for step in range(steps):
         c, s = style_transfer_losses(
             net(x), content_feats, style_grams, content_layer, style_layers
         )
-        loss = c + style_weight * s
         opt.zero_grad()
-        loss.backward()
+        (c + style_weight * s).backward()
         opt.step()
         with torch.no_grad():
             x.clamp_(0, 1)
         history["content"].append(c.item())
         history["style"].append(s.item())
-    return x.detach()[0].cpu(), history
+        if log is not None and (step + 1) % 50 == 0:
+            log(f"step {step + 1}: content {c.item():.4g}, style {s.item():.4g}")
+    with torch.no_grad():
+        image.copy_(x[0])
+    return history
 
 
 if __name__ == "__main__":
@@ -149,7 +165,9 @@ if __name__ == "__main__":
     net = (
         EfficientNetLite0Features().eval().requires_grad_(False)
     )  # random weights here
-    out, h = train(net, torch.rand(3, 64, 64), torch.rand(3, 64, 64), steps=5)
+    photo, painting = torch.rand(3, 64, 64), torch.rand(3, 64, 64)
+    image = photo.clone()
+    h = train(net, image, photo, painting, steps=5)
     print(
         f"content loss {h['content'][-1]:.4f}, style loss {h['style'][0]:.3g} -> "
         f"{h['style'][-1]:.3g}"

@@ -81,39 +81,50 @@ def sgns_loss(pos, neg):
     return -(F.logsigmoid(pos) + F.logsigmoid(-neg).sum(-1)).mean()
 
 
+def noise_distribution(counts, power=0.75):
+    """The negatives' distribution P_n(w) = count(w)^power / sum: the unigram
+    distribution raised to 3/4, which draws rare words more often than their frequency
+    and frequent ones less."""
+    p = counts.double() ** power
+    return (p / p.sum()).float()
+
+
 def train(
     model,
     ids,
     counts,
+    *,
     epochs=1,
     window=5,
     n_neg=5,
     batch_size=4096,
     lr=3e-3,
     t=1e-4,
+    noise_power=0.75,
     device="cpu",
-    seed=0,
+    seed=None,
+    log=None,
 ):
     """Each epoch: subsample the text, form skip-gram pairs, shuffle, and take
-    SparseAdam steps with ``n_neg`` negatives per pair drawn from counts ** 0.75.
-    Returns the loss of every step."""
-    g = torch.Generator().manual_seed(seed)
-    noise = counts.double() ** 0.75
-    noise = (noise / noise.sum()).float().to(device)
+    SparseAdam steps with ``n_neg`` negatives per pair drawn from
+    ``noise_distribution(counts, noise_power)``. Returns the ``loss`` of every step."""
+    g = torch.Generator().manual_seed(seed) if seed is not None else None
+    noise = noise_distribution(counts, noise_power).to(device)
     model.to(device)
     opt = torch.optim.SparseAdam(model.parameters(), lr=lr)
-    history = []
-    for _ in range(epochs):
+    history = {"loss": []}
+    for epoch in range(epochs):
         c, o = skipgram_pairs(subsample(ids, counts, t, g), window, g)
-        perm = torch.randperm(len(c), generator=g)
-        for idx in perm.split(batch_size):
+        for idx in torch.randperm(len(c), generator=g).split(batch_size):
             centre, context = c[idx].to(device), o[idx].to(device)
             negatives = torch.multinomial(noise, len(idx) * n_neg, replacement=True)
             loss = sgns_loss(*model(centre, context, negatives.view(len(idx), n_neg)))
             opt.zero_grad()
             loss.backward()
             opt.step()
-            history.append(loss.item())
+            history["loss"].append(loss.item())
+        if log is not None:
+            log(f"epoch {epoch + 1}: {len(c):,} pairs, loss {loss.item():.3f}")
     return history
 
 
@@ -130,18 +141,14 @@ def neighbours(model, stoi, itos, word, k=6, among=None):
 
 
 @torch.no_grad()
-def context_log_probs(model, centre, counts, t=1e-4):
-    """log P(context | centre) in the raw text over the whole vocabulary, (B, V). At the
-    optimum of the loss u_o . v_c = log[P(o | c) / (k P_n(o))] for the subsampled pairs,
-    P_n the noise distribution; subsampling kept o with probability keep(o), so in the
-    raw text P(o | c) is proportional to P_n(o) exp(u_o . v_c) / keep(o). The softmax
-    normalises it."""
-    f = counts.double() / counts.sum()
-    log_noise = 0.75 * counts.double().log() - (t / f).sqrt().clamp(max=1.0).log()
-    scores = model.v(centre) @ model.u.weight.T + log_noise.float().to(
-        model.u.weight.device
-    )
-    return scores.log_softmax(-1)
+def context_log_probs(model, centre, counts, noise_power=0.75):
+    """log P(o | c) over the whole vocabulary, (B, V), for pairs drawn as in training
+    (subsampled text, the same windows). At the optimum of the loss u_o . v_c =
+    log[P(o | c) / (k P_n(o))] (Levy and Goldberg 2014), so P(o | c) is proportional to
+    P_n(o) exp(u_o . v_c), normalised by the softmax. Approximate: vectors of far fewer
+    dimensions than the vocabulary do not reach that optimum."""
+    noise = noise_distribution(counts, noise_power).to(model.u.weight.device)
+    return (model.v(centre) @ model.u.weight.T + noise.log()).log_softmax(-1)
 
 
 if __name__ == "__main__":
@@ -151,5 +158,5 @@ if __name__ == "__main__":
     ]  # a toy Zipfian "text"
     itos, stoi, counts, ids = build_vocab(words, min_count=2)
     model = SkipGram(len(itos), dim=16)
-    hist = train(model, ids, counts, epochs=3, batch_size=512)
+    hist = train(model, ids, counts, epochs=3, batch_size=512, seed=0)["loss"]
     print(f"vocab {len(itos)}, loss {hist[0]:.3f} -> {hist[-1]:.3f}")

@@ -8,10 +8,12 @@ fit in about a minute on a laptop CPU. On the same batches, a small classifier l
 name the digit in a *noisy* image. Ancestral sampling then turns pure noise into digits;
 adding the classifier's gradient to every reverse step (classifier guidance) asks for a
 particular digit. A separate classifier trained on clean digits (``_measure.py``) judges
-the samples: the share of guided samples it labels as the requested class (target >=
-0.9), the share of unguided samples it labels with confidence above 0.9 next to the same
-share for real test digits, and how the class share and the sample diversity move with
-the guidance scale.
+the samples. The headline is the share of samples it labels as requested at guidance
+scale 10, the top of the paper's range, against two alternatives from the same two
+networks: no guidance (the ablation) and unguided samples labelled afterwards by the
+noisy classifier (the baseline: rejection sampling). The sweep over scales 0-10 gives
+the class share, the Fréchet distance to held-out digits and the within-class diversity
+at each scale.
 """
 
 # %%
@@ -22,14 +24,15 @@ import torch.nn.functional as F
 
 import toydata
 from _example import DEVICE, SMOKE, scale, start
-from _measure import digit_classifier
+from _measure import class_share, digit_classifier, frechet_distance
 from diffusion import NoisyClassifier, UNet, cosine_schedule, q_sample, sample, train
 
 run = start("diffusion")
 
 RES, T = 16, scale(50, 10)  # image side (downscaled from 28) and diffusion steps
-GUIDE = 30.0  # the guidance scale of the headline number
-SCALES = [0.0, 3.0, 10.0, GUIDE]  # the sweep (0 = unguided)
+GUIDE = 10.0  # the headline's scale: the largest of the paper's 1-10
+SCALES = [0.0, 1.0, 2.0, 5.0, GUIDE]  # the sweep (0 = unguided)
+TARGET = 0.8  # the headline's bar: see "Numbers" at the end
 
 # %%
 # Data: digits downscaled to 16x16 and mapped to [-1, 1]
@@ -57,7 +60,16 @@ x16, xt16 = down(x_tr), down(x_te)
 # --------------------------------------------------
 net, clf = UNet(ch=scale(24, 8)), NoisyClassifier(ch=scale(16, 8))
 hist = train(
-    net, clf, x16, y_tr, DEVICE, T=T, epochs=scale(5, 1), batch_size=64, lr=3e-3
+    net,
+    clf,
+    x16,
+    y_tr,
+    T=T,
+    epochs=scale(5, 1),
+    batch_size=64,
+    lr=3e-3,
+    device=DEVICE,
+    seed=run.seed,
 )
 print(
     f"{sum(p.numel() for p in net.parameters()):,} U-Net parameters, "
@@ -68,46 +80,71 @@ print(
 # %%
 # Sample: unguided, then guided at each scale
 # -------------------------------------------
+# Twenty samples per requested digit at every scale. The unguided samples (scale 0) are
+# also labelled by the noisy classifier at t = 0: keeping the samples it labels c is
+# rejection sampling from the same two networks, the baseline that guidance must beat;
+# keeping only those it labels with probability above 0.9 is the stronger (and more
+# wasteful) version.
 judge = digit_classifier(DEVICE)
-n_un, n_per = scale(200, 20), scale(10, 2)
+n_per = scale(20, 2)
+want = torch.arange(10).repeat_interleave(n_per)
 keep = sorted({T, *[round(T * f) for f in (0.8, 0.6, 0.4, 0.3, 0.2, 0.1)], 0})
-samples, labels, chains = {}, {}, None
+samples, raw, chains = {}, {}, None
 for s in SCALES:
-    per = n_un // 10 if s in (0.0, GUIDE) else n_per
-    want = torch.arange(10).repeat_interleave(per).to(DEVICE)
     out, chain = sample(
         net,
         (len(want), 1, RES, RES),
-        DEVICE,
         T=T,
         classifier=clf,
-        y=want,
+        y=want.to(DEVICE),
         scale=s,
         keep=keep if s == 0.0 else (),
+        device=DEVICE,
     )
-    samples[s], labels[s] = up(out), want.cpu()
+    samples[s], raw[s] = up(out), out
     chains = chains or chain
+with torch.no_grad():
+    t0 = torch.zeros(len(want), dtype=torch.long, device=DEVICE)
+    clf_p = clf.eval()(raw[0.0], t0).softmax(1).cpu()
+clf_conf, clf_label = clf_p.max(1)
+sure = clf_conf > 0.9
 
-real = up(xt16)
-p_real, p_un = judge.probs(real), judge.probs(samples[0.0])
-share = {
-    s: float((judge.predict(samples[s]) == labels[s]).float().mean()) for s in SCALES
-}
+real = up(xt16)  # held-out digits after the same 16x16 round trip
+share = {s: class_share(judge, samples[s], want) for s in SCALES}
+share_rejection = class_share(judge, samples[0.0], clf_label)
+share_sure = (
+    class_share(judge, samples[0.0][sure], clf_label[sure]) if sure.any() else 0.0
+)
+share_real = class_share(judge, real, y_te)
+f_real = judge.feats(real)
+fd = {s: frechet_distance(judge.feats(samples[s]), f_real) for s in SCALES}
+g = torch.Generator().manual_seed(0)  # the floor: real training digits, same count
+fd_floor = frechet_distance(
+    judge.feats(up(x16[torch.randperm(len(x16), generator=g)[: len(want)]])), f_real
+)
 
 
-def diversity(imgs, ys):
-    """Mean pairwise distance of the judge's features within each class, averaged over
-    classes."""
-    f = torch.tensor(judge.feats(imgs))
-    return float(
-        np.mean(
-            [torch.pdist(f[ys == c]).mean() for c in range(10) if (ys == c).sum() > 1]
-        )
+def diversity(imgs):
+    """Mean pairwise distance of the judge's features within each class, the classes
+    being the judge's own labels (for samples and real digits alike), averaged over
+    classes with at least two members."""
+    f, ys = torch.tensor(judge.feats(imgs)), judge.predict(imgs)
+    d = [torch.pdist(f[ys == c]).mean() for c in range(10) if (ys == c).sum() > 1]
+    return float(np.mean(d))
+
+
+div_real = diversity(real)
+div = {s: diversity(samples[s]) / div_real for s in SCALES}
+for s in SCALES:
+    print(
+        f"scale {s:4g}: class share {share[s]:.3f}, FD {fd[s]:6.1f}, "
+        f"diversity {div[s]:.2f} of real"
     )
-
-
-div_real = diversity(real, y_te)
-div = {s: diversity(samples[s], labels[s]) / div_real for s in SCALES}
+print(
+    f"rejection sampling {share_rejection:.3f}, keeping only p > 0.9 {share_sure:.3f} "
+    f"({float(sure.float().mean()):.0%} kept); real 16x16 digits: share "
+    f"{share_real:.3f}; FD floor {fd_floor:.1f}"
+)
 
 # %%
 # The forward process on one digit and the reverse process from noise
@@ -143,8 +180,6 @@ plt.show()
 # %%
 # Unguided samples next to real test digits
 # -----------------------------------------
-conf_un = float((p_un.max(1).values > 0.9).float().mean())
-conf_real = float((p_real.max(1).values > 0.9).float().mean())
 
 
 def grid(imgs, rows, cols):
@@ -159,17 +194,14 @@ k = max(1, len(hist["ddpm"]) // 100)
 smooth = lambda v: np.convolve(v, np.ones(k) / k, mode="valid")  # noqa: E731
 axes[0].plot(smooth(hist["ddpm"]), label="DDPM (noise MSE)")
 axes[0].plot(smooth(hist["classifier"]), label="noisy classifier (CE)")
-(
-    axes[0].set_yscale("log"),
-    axes[0].set_xlabel("step"),
-    axes[0].set_title("training loss"),
-)
-axes[0].legend(fontsize=8)
-side = min(8, int(n_un**0.5))
-axes[1].imshow(grid(samples[0.0][torch.randperm(n_un)], side, side), cmap="gray_r")
-axes[1].set_title(f"samples: {conf_un:.0%} confident", fontsize=10)
+axes[0].set_yscale("log"), axes[0].set_xlabel("step")
+axes[0].set_title("training loss"), axes[0].legend(fontsize=8)
+side = min(8, int(len(want) ** 0.5))
+perm = torch.randperm(len(want), generator=torch.Generator().manual_seed(0))
+axes[1].imshow(grid(samples[0.0][perm], side, side), cmap="gray_r")
+axes[1].set_title("unguided samples", fontsize=10)
 axes[2].imshow(grid(real, side, side), cmap="gray_r")
-axes[2].set_title(f"real (16x16): {conf_real:.0%} confident", fontsize=10)
+axes[2].set_title("real digits (16x16 round trip)", fontsize=10)
 for ax in axes[1:]:
     ax.axis("off")
 fig.tight_layout()
@@ -178,60 +210,93 @@ plt.show()
 # %%
 # Guided samples for each class, and the effect of the guidance scale
 # -------------------------------------------------------------------
-# Left: ten guided samples per requested digit at scale ``GUIDE``. Right: as the scale
-# grows, the judge agrees with the request more often, while the samples of one class
-# grow more alike (diversity: mean feature distance within a class, relative to real
-# test digits).
+# Left: ten guided samples per requested digit at scale ``GUIDE``. Right: against the
+# scale, the share the judge labels as requested (with rejection sampling's share), the
+# Fréchet distance to held-out digits (with real training digits as the floor), and the
+# within-class diversity relative to real digits.
 fig, axes = plt.subplots(
-    1, 2, figsize=(8, 3.8), gridspec_kw=dict(width_ratios=[1, 1.1])
+    1, 3, figsize=(10, 3.6), gridspec_kw=dict(width_ratios=[1, 1, 1])
 )
-g = samples[GUIDE].reshape(10, n_un // 10, 1, 28, 28)[:, :10].reshape(-1, 1, 28, 28)
-axes[0].imshow(grid(g, 10, min(10, n_un // 10)), cmap="gray_r")
-axes[0].set_title(f"guided, scale {GUIDE:g}: rows = requested digit 0-9", fontsize=10)
+cols = min(10, n_per)
+g = samples[GUIDE].reshape(10, n_per, 1, 28, 28)[:, :cols].reshape(-1, 1, 28, 28)
+axes[0].imshow(grid(g, 10, cols), cmap="gray_r")
+axes[0].set_title(f"scale {GUIDE:g}: rows = requested 0-9", fontsize=10)
 axes[0].axis("off")
 ax = axes[1]
-ax.plot(
-    SCALES,
-    [share[s] for s in SCALES],
-    "o-",
-    color="C0",
-    label="share labelled as requested",
-)
-ax.axhline(0.9, color="C0", ls=":", lw=1)
-(
-    ax.set_xlabel("guidance scale s"),
-    ax.set_ylabel("class share", color="C0"),
-    ax.set_ylim(0, 1.05),
-)
+ax.plot(SCALES, [share[s] for s in SCALES], "o-", color="C0", label="guided")
+ax.axhline(share_rejection, color="C2", ls="--", lw=1, label="rejection sampling")
+ax.axhline(share_sure, color="C4", ls="--", lw=1, label="rejection, p > 0.9")
+ax.axhline(share_real, color="0.4", ls=":", lw=1, label="real digits")
+ax.set_xlabel("guidance scale s"), ax.set_ylabel("class share"), ax.set_ylim(0, 1.05)
+ax.set_title("labelled as requested", fontsize=10), ax.legend(fontsize=8)
+ax = axes[2]
+ax.plot(SCALES, [fd[s] for s in SCALES], "s-", color="C3", label="Fréchet distance")
+ax.axhline(fd_floor, color="C3", ls=":", lw=1, label="FD floor (real)")
+ax.set_xlabel("guidance scale s"), ax.set_ylabel("Fréchet distance", color="C3")
 ax2 = ax.twinx()
-ax2.plot(
-    SCALES, [div[s] for s in SCALES], "s--", color="C3", label="diversity (real = 1)"
-)
-(
-    ax2.set_ylabel("within-class diversity", color="C3"),
-    ax2.set_ylim(0, max(1.5, max(div.values()) * 1.1)),
-)
-ax.set_title("class share and diversity vs guidance scale", fontsize=10)
-fig.legend(loc="lower right", fontsize=8, bbox_to_anchor=(0.97, 0.18))
+ax2.plot(SCALES, [div[s] for s in SCALES], "^--", color="C1", label="diversity")
+ax2.set_ylabel("within-class diversity (real = 1)", color="C1"), ax2.set_ylim(0, 1.3)
+ax.set_title("fidelity and diversity", fontsize=10)
 fig.tight_layout()
 plt.show()
 
 # %%
 # Numbers
 # -------
+# The target was fixed before the final runs from the baseline and the ceiling: in
+# development (seed 0) plain rejection sampling reached a class share of about 0.5 and
+# real digits 0.965; guidance at scale 10 must close at least two thirds of that gap,
+# 0.8. The baseline column holds the stronger, confident rejection sampling.
 run.metric(
-    "guided_class_share",
+    "guided_class_share_s10",
     share[GUIDE],
-    target=0.9,
-    baseline=share[0.0],
-    baseline_name="unguided",
+    target=TARGET,
+    baseline=share_sure,
+    baseline_name="rejection sampling, noisy classifier p > 0.9",
+    ablation=share[0.0],
+    ablation_name="no guidance (s = 0)",
     headline=True,
 )
+for s in SCALES[1:-1]:
+    run.metric(
+        f"class_share_s{s:g}",
+        share[s],
+        baseline=share_rejection,
+        baseline_name="rejection sampling",
+    )
+for s in SCALES:
+    run.metric(
+        f"frechet_distance_s{s:g}",
+        fd[s],
+        higher_is_better=False,
+        baseline=fd_floor,
+        baseline_name="real training digits",
+        fmt=".1f",
+    )
 run.metric(
-    "unguided_confident_share", conf_un, baseline=conf_real, baseline_name="real 16x16"
+    "diversity_vs_real_s10", div[GUIDE], baseline=div[0.0], baseline_name="unguided"
 )
 run.metric(
-    "guided_diversity_vs_real", div[GUIDE], baseline=div[0.0], baseline_name="unguided"
+    "rejection_sampling_share",
+    share_rejection,
+    baseline=share_sure,
+    baseline_name="keeping only p > 0.9",
 )
+run.metric("rejection_sampling_kept", float(sure.float().mean()))
+run.metric("real_digits_class_share", share_real)
 run.metric("judge_test_accuracy", judge.test_accuracy)
+run.series(
+    "class_share",
+    SCALES,
+    [share[s] for s in SCALES],
+    x_name="guidance scale",
+    y_name="class share",
+)
+run.series(
+    "frechet_distance",
+    SCALES,
+    [fd[s] for s in SCALES],
+    x_name="guidance scale",
+    y_name="Fréchet distance",
+)
 run.finish()

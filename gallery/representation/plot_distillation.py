@@ -4,10 +4,13 @@ Knowledge distillation on MNIST digits
 
 A CNN teacher (about 420k weights) is trained on the 4,000 training digits of MNIST
 5,000. A small MLP student (one hidden layer of 128 units, about 100k weights) is then
-trained twice for the same number of steps: once on the labels alone, once on the
-teacher's softened outputs (T = 4, alpha = 0.9) plus the labels. Both are tested on the
-1,000 held-out digits, averaged over two seeds; a sweep over the temperature shows where
-the soft targets help.
+trained four ways for the same number of steps: on the labels alone; on labels smoothed
+towards the uniform distribution (label smoothing, the control: a soft target with no
+knowledge of the teacher in it); on the teacher's outputs softened at T = 4 plus the
+labels (distillation); and the same at T = 1 (the ablation: no softening). Each way is
+trained from the same five initialisations and batch orders, so the comparisons are
+paired; all are tested on the 1,000 held-out digits. The headline is distillation's
+gain over label smoothing.
 """
 
 # %%
@@ -30,7 +33,7 @@ if SMOKE:
 # -----------
 # A two-block CNN trained with cross-entropy on the labels.
 teacher = Teacher()
-teacher_hist = train(
+train(
     teacher,
     x_train,
     y_train,
@@ -38,70 +41,71 @@ teacher_hist = train(
     batch_size=128,
     lr=2e-3,
     device=DEVICE,
+    seed=run.seed,
 )
 acc_teacher = accuracy(teacher, x_test, y_test, DEVICE)
 print(f"teacher test accuracy {acc_teacher:.3f}")
 
 # %%
-# Students: labels alone against distillation, same steps
-# --------------------------------------------------------
-# Every student has the same architecture, the same seed-controlled initialisation and
-# batch order, and the same number of epochs; only the loss differs. ``T = 1`` with
-# ``alpha = 0.9`` is distillation without softening.
-EPOCHS = scale(40, 1)
-SEEDS = range(scale(2, 1))
-TEMPS = scale([1, 2, 4, 8, 16], [1, 4])
-
-
-def student_accuracy(T=None):
-    accs = []
-    for s in SEEDS:
+# Students: four losses, the same initialisations, batches and steps
+# ------------------------------------------------------------------
+# The settings were fixed before any of these runs, none tuned on the test digits: T =
+# 4 and alpha = 0.9 for distillation (on MNIST, Hinton et al. found temperatures above 8
+# alike for students with 300 or more units per layer and 2.5 to 4 best for 30 units;
+# this one has 128), and the customary smoothing of 0.1 (Szegedy et al. 2016). Every
+# student trains 40 epochs with Adam.
+EPOCHS, INITS = scale(40, 1), scale(5, 2)
+WAYS = {
+    "labels only": dict(),
+    "label smoothing 0.1": dict(label_smoothing=0.1),
+    "distillation, T = 4": dict(teacher=teacher, T=4.0, alpha=0.9),
+    "distillation, T = 1": dict(teacher=teacher, T=1.0, alpha=0.9),
+}
+acc = {w: [] for w in WAYS}
+for k in range(INITS):
+    s = 1000 * run.seed + k
+    for way, kw in WAYS.items():
         torch.manual_seed(s)
         student = Student(hidden=128)
         train(
             student,
             x_train,
             y_train,
-            teacher=None if T is None else teacher,
-            T=T or 1.0,
-            alpha=0.9,
             epochs=EPOCHS,
             batch_size=128,
             lr=3e-3,
             device=DEVICE,
             seed=s,
+            **kw,
         )
-        accs.append(accuracy(student, x_test, y_test, DEVICE))
-    return float(np.mean(accs)), float(np.std(accs))
-
-
-acc_labels, sd_labels = student_accuracy(None)
-sweep = {T: student_accuracy(T) for T in TEMPS}
-for T, (m, sd) in sweep.items():
-    print(f"T = {T:>2}: distilled student {m:.3f} +- {sd:.3f}")
-print(f"labels only:  student {acc_labels:.3f} +- {sd_labels:.3f}")
-acc_kd = sweep[4][0]
+        acc[way].append(accuracy(student, x_test, y_test, DEVICE))
+mean = {w: float(np.mean(a)) for w, a in acc.items()}
+gain = np.array(acc["distillation, T = 4"]) - np.array(acc["label smoothing 0.1"])
+for w in WAYS:
+    print(f"{w:>22}: {mean[w]:.4f}  ({', '.join(f'{a:.3f}' for a in acc[w])})")
+print(
+    f"gain of distillation over label smoothing: {gain.mean():+.4f} "
+    f"(per initialisation: {', '.join(f'{g:+.3f}' for g in gain)})"
+)
 
 # %%
-# Accuracy against temperature
-# ----------------------------
+# Accuracy of each way, and the teacher's soft targets
+# ----------------------------------------------------
+# Left: the test accuracy of every student (dots: the initialisations, bars: their
+# mean), with the teacher's. Right: the teacher's softmax for one test digit at three
+# temperatures (log scale): higher T reveals the runner-up classes.
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
 ax = axes[0]
-ms = np.array([sweep[T][0] for T in TEMPS])
-sds = np.array([sweep[T][1] for T in TEMPS])
-ax.errorbar(
-    TEMPS, ms, yerr=sds, marker="o", capsize=3, color="C0", label="distilled student"
-)
-ax.axhline(acc_labels, color="C3", ls="--", label="student, labels only")
+for i, w in enumerate(WAYS):
+    ax.bar(i, mean[w], color=f"C{i}", alpha=0.5)
+    ax.scatter(np.full(len(acc[w]), i), acc[w], color=f"C{i}", s=12, zorder=3)
 ax.axhline(acc_teacher, color="0.4", ls=":", label="teacher (CNN)")
-ax.set_xscale("log", base=2)
-ax.set_xticks(TEMPS, [str(t) for t in TEMPS])
-ax.set_xlabel("temperature T")
-ax.set_ylabel("test accuracy")
-ax.set_title("Student accuracy against temperature")
-ax.legend(fontsize=8, loc="lower right")
+lo = min(min(a) for a in acc.values())
+ax.set_ylim(lo - 0.01, max(acc_teacher, max(max(a) for a in acc.values())) + 0.005)
+ax.set_xticks(range(len(WAYS)), [w.replace(", ", "\n") for w in WAYS], fontsize=8)
+ax.set_ylabel("test accuracy"), ax.legend(fontsize=8, loc="lower right")
+ax.set_title("Student accuracy, same initialisations")
 
-# The teacher's soft targets for one test digit: higher T reveals the runner-up classes.
 ax = axes[1]
 i = int((y_test == 7).nonzero()[0, 0])
 teacher.eval()
@@ -127,21 +131,30 @@ plt.show()
 # %%
 # Metrics
 # -------
-# The headline is the distilled student (T = 4) against the same student trained on the
-# labels alone; the target asks distillation to add at least half a point of accuracy.
+# The headline is distillation's gain over the label-smoothing control, paired by
+# initialisation and averaged over the five; the target, fixed before the run, is that
+# distillation gets at least one more test digit in 1,000 right than the control does.
+# The ablation is the same gain with T = 1.
 run.metric(
-    "student_distilled_test_acc",
-    acc_kd,
-    baseline=acc_labels,
-    baseline_name="same student, labels only",
+    "gain_over_label_smoothing",
+    gain.mean(),
+    target=0.001,
+    baseline=0.0,
+    baseline_name="label smoothing 0.1 (the control)",
+    ablation=float(np.mean(acc["distillation, T = 1"]) - mean["label smoothing 0.1"]),
+    ablation_name="distillation at T = 1",
+    fmt=".4f",
     headline=True,
 )
 run.metric(
-    "distillation_gain_acc",
-    acc_kd - acc_labels,
-    target=0.005,
-    baseline=0.0,
-    baseline_name="no gain",
+    "student_distilled_test_acc",
+    mean["distillation, T = 4"],
+    baseline=mean["label smoothing 0.1"],
+    baseline_name="label smoothing 0.1",
+    ablation=mean["distillation, T = 1"],
+    ablation_name="distillation at T = 1",
+    fmt=".4f",
 )
-run.metric("teacher_test_acc", acc_teacher)
+run.metric("student_labels_only_test_acc", mean["labels only"], fmt=".4f")
+run.metric("teacher_test_acc", acc_teacher, fmt=".4f")
 run.finish()
