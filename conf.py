@@ -80,9 +80,10 @@ templates_path = ["docs/_templates"]  # the links bar and the licence line in th
 # -- Links to the repository
 # -----------------------------------------------------------------
 # One address for every outward link: "View source" and "Report a problem" on each page,
-# "Open in Colab" on each example (Colab opens the notebooks from the branch below, which
-# .github/workflows/pages.yml fills). Empty: no such links. A fork sets its own address
-# here, or CHEATSHEET_REPOSITORY (the Pages workflow passes the repository it runs in).
+# "Open in Colab" on each example (Colab opens the notebooks from the branch below,
+# which .github/workflows/pages.yml fills). Empty: no such links. A fork sets its own
+# address here, or CHEATSHEET_REPOSITORY (the Pages workflow passes the repository it
+# runs in).
 cheatsheet_repository = os.environ.get("CHEATSHEET_REPOSITORY", "")
 cheatsheet_branch = os.environ.get("CHEATSHEET_BRANCH", "main")
 cheatsheet_notebooks_branch = "notebooks"
