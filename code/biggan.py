@@ -99,15 +99,17 @@ def hinge_g_loss(d_fake):
 
 
 def ortho_reg(module, beta=1e-4):
-    """BigGAN's orthogonal regularization: beta * sum ||W W^T * (1 - I)||_F^2 over
-    weight matrices (rows = output units; a tall matrix uses its columns, the side that
-    can be orthogonal); only the off-diagonal inner products are pushed to zero, norms
-    are left free."""
+    """BigGAN's orthogonal regularization: beta * sum ||W W^T * (1 - I)||_F^2 over the
+    weight matrices, one row per output unit (a transposed convolution stores its
+    weight as (in, out, kh, kw), so it is transposed first); a matrix with more rows
+    than columns uses its columns, the side that can be orthogonal. Only off-diagonal
+    inner products are pushed to zero; norms are left free. Embeddings are skipped."""
     total = 0.0
-    for name, p in module.named_parameters():
-        if p.dim() < 2 or "embed" in name:
+    for m in module.modules():
+        if not isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
             continue
-        w = p.flatten(1)
+        w = m.weight.transpose(0, 1) if isinstance(m, nn.ConvTranspose2d) else m.weight
+        w = w.flatten(1)
         w = w.t() if len(w) > w.shape[1] else w
         gram = w @ w.t()
         total = total + ((gram * (1 - torch.eye(len(w), device=w.device))) ** 2).sum()
@@ -131,28 +133,31 @@ def train(
     D,
     images,
     labels,
+    *,
     steps=1000,
-    batch=64,
+    batch_size=64,
     lr_g=2e-4,
     lr_d=2e-4,
     beta=1e-4,
     betas=(0.0, 0.999),
     device="cpu",
-    seed=0,
+    seed=None,
+    log=None,
 ):
     """One hinge-loss D step on (real, y) and (G(z, y') detached, y'), then one G step
-    with the orthogonal penalty; Adam (BigGAN uses beta1 = 0). Returns the loss
-    history."""
-    gen = torch.Generator().manual_seed(seed)
+    with the orthogonal penalty; Adam (BigGAN uses beta1 = 0). ``seed`` seeds batches,
+    labels and noise (None: torch's global generator); ``log(step, hist)`` is called
+    after every step. Returns the loss history."""
+    gen = None if seed is None else torch.Generator().manual_seed(seed)
     G, D = G.to(device).train(), D.to(device).train()
     opt_g = torch.optim.Adam(G.parameters(), lr=lr_g, betas=betas)
     opt_d = torch.optim.Adam(D.parameters(), lr=lr_d, betas=betas)
     hist = {"d_loss": [], "g_loss": []}
-    for _ in range(steps):
-        idx = torch.randint(len(images), (batch,), generator=gen)
+    for step in range(1, steps + 1):
+        idx = torch.randint(len(images), (batch_size,), generator=gen)
         real, y = images[idx].to(device), labels[idx].to(device)
-        y_fake = torch.randint(G.n_classes, (batch,), generator=gen).to(device)
-        fake = G(torch.randn(batch, G.z_dim, generator=gen).to(device), y_fake)
+        y_fake = torch.randint(G.n_classes, (batch_size,), generator=gen).to(device)
+        fake = G(torch.randn(batch_size, G.z_dim, generator=gen).to(device), y_fake)
         d_loss = hinge_d_loss(D(real, y), D(fake.detach(), y_fake))
         opt_d.zero_grad()
         d_loss.backward()
@@ -163,6 +168,8 @@ def train(
         opt_g.step()
         hist["d_loss"].append(d_loss.item())
         hist["g_loss"].append(g_loss.item())
+        if log is not None:
+            log(step, hist)
     return hist
 
 
@@ -177,6 +184,11 @@ def sample(G, y, threshold=None, device="cpu", seed=0):
 if __name__ == "__main__":
     G, D = BigGenerator(chunk=4, width=8), BigDiscriminator(width=8)
     hist = train(
-        G, D, torch.rand(128, 1, 28, 28), torch.randint(10, (128,)), steps=5, batch=32
+        G,
+        D,
+        torch.rand(128, 1, 28, 28),
+        torch.randint(10, (128,)),
+        steps=5,
+        batch_size=32,
     )
     print(f"d_loss {hist['d_loss'][-1]:.3f}  g_loss {hist['g_loss'][-1]:.3f}")

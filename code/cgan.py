@@ -4,8 +4,9 @@ discriminator judges whether an (image, label) pair is a real one, so a sample o
 wrong class is caught as fake. The paper concatenates y to both networks' inputs; here
 the generator concatenates a label embedding to z, and the discriminator uses the
 projection form of Miyato and Koyama ("cGANs with Projection Discriminator", ICLR 2018):
-logit = psi(h) + <embed(y), h> for image features h, which makes the label matter from
-the first step.
+logit = psi(h) + <embed(y), h> for image features h, which puts the label in a term of
+its own instead of leaving the network to find it among the input channels (the
+concatenating discriminator is kept for comparison).
 """
 
 import torch
@@ -61,6 +62,32 @@ class ProjectionDiscriminator(nn.Module):
         return self.psi(h).squeeze(1) + (self.embed(y) * h).sum(1)
 
 
+class ConcatDiscriminator(nn.Module):
+    """(x, y) -> one logit per pair, with y as 10 one-hot input channels concatenated to
+    the image (Mirza and Osindero's conditioning, in convolutional form); otherwise the
+    projection discriminator's layers (the ablation)."""
+
+    def __init__(self, n_classes=10, width=32):
+        super().__init__()
+        w, self.n_classes = width, n_classes
+        self.features = nn.Sequential(
+            nn.Conv2d(1 + n_classes, w, 4, 2, 1),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(w, 2 * w, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(2 * w),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(2 * w, 4 * w, 7, 1, 0),
+            nn.LeakyReLU(0.2),
+            nn.Flatten(),
+        )
+        self.psi = nn.Linear(4 * w, 1)
+
+    def forward(self, x, y):
+        maps = F.one_hot(y, self.n_classes).float()[:, :, None, None]
+        h = self.features(torch.cat([x, maps.expand(-1, -1, *x.shape[2:])], 1))
+        return self.psi(h).squeeze(1)
+
+
 def discriminator_loss(D, real, fake, y):
     """Binary cross-entropy on pairs: (real, y) labelled 1, (G(z, y) detached, y)
     labelled 0."""
@@ -76,18 +103,31 @@ def generator_loss(D, fake, y):
     return F.binary_cross_entropy_with_logits(logit, torch.ones_like(logit))
 
 
-def train(G, D, images, labels, steps=1000, batch=64, lr=2e-4, device="cpu", seed=0):
+def train(
+    G,
+    D,
+    images,
+    labels,
+    *,
+    steps=1000,
+    batch_size=64,
+    lr=2e-4,
+    device="cpu",
+    seed=None,
+    log=None,
+):
     """Alternate D and G steps on labelled minibatches; G draws the batch's own labels.
-    Returns the loss history."""
-    gen = torch.Generator().manual_seed(seed)
+    ``seed`` seeds the batches and noise (None: torch's global generator);
+    ``log(step, hist)`` is called after every step. Returns the loss history."""
+    gen = None if seed is None else torch.Generator().manual_seed(seed)
     G, D = G.to(device).train(), D.to(device).train()
     opt_g = torch.optim.Adam(G.parameters(), lr=lr, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=lr, betas=(0.5, 0.999))
     hist = {"d_loss": [], "g_loss": []}
-    for _ in range(steps):
-        idx = torch.randint(len(images), (batch,), generator=gen)
+    for step in range(1, steps + 1):
+        idx = torch.randint(len(images), (batch_size,), generator=gen)
         real, y = images[idx].to(device), labels[idx].to(device)
-        fake = G(torch.randn(batch, G.z_dim, device=device), y)
+        fake = G(torch.randn(batch_size, G.z_dim, generator=gen).to(device), y)
         d_loss = discriminator_loss(D, real, fake, y)
         opt_d.zero_grad()
         d_loss.backward()
@@ -98,6 +138,8 @@ def train(G, D, images, labels, steps=1000, batch=64, lr=2e-4, device="cpu", see
         opt_g.step()
         hist["d_loss"].append(d_loss.item())
         hist["g_loss"].append(g_loss.item())
+        if log is not None:
+            log(step, hist)
     return hist
 
 
@@ -112,6 +154,11 @@ def sample_grid(G, per_class=8, device="cpu"):
 if __name__ == "__main__":
     G, D = CondGenerator(z_dim=16, width=8), ProjectionDiscriminator(width=8)
     hist = train(
-        G, D, torch.rand(128, 1, 28, 28), torch.randint(10, (128,)), steps=5, batch=32
+        G,
+        D,
+        torch.rand(128, 1, 28, 28),
+        torch.randint(10, (128,)),
+        steps=5,
+        batch_size=32,
     )
     print(f"d_loss {hist['d_loss'][-1]:.3f}  g_loss {hist['g_loss'][-1]:.3f}")

@@ -71,28 +71,30 @@ def train(
     G,
     D,
     data,
+    *,
     steps=2000,
-    batch=256,
+    batch_size=256,
     lr=2e-4,
     betas=(0.5, 0.999),
+    decay=True,
     device="cpu",
-    every=0,
-    callback=None,
-    seed=0,
+    seed=None,
+    log=None,
 ):
     """Alternate one D step and one G step on minibatches of ``data`` (a tensor of real
-    samples); both learning rates fall linearly to zero. Every ``every`` steps calls
-    ``callback(step, G)`` (for snapshots). Returns the loss history."""
-    gen = torch.Generator().manual_seed(seed)
+    samples); with ``decay`` both learning rates fall linearly to zero. ``seed`` seeds
+    the batches and noise (None: torch's global generator); ``log(step, hist)``, if
+    given, is called after every step (for snapshots). Returns the loss history."""
+    gen = None if seed is None else torch.Generator().manual_seed(seed)
     G, D = G.to(device).train(), D.to(device).train()
     opt_g = torch.optim.Adam(G.parameters(), lr=lr, betas=betas)
     opt_d = torch.optim.Adam(D.parameters(), lr=lr, betas=betas)
-    decay = lambda step: 1 - step / steps  # noqa: E731
-    scheds = [torch.optim.lr_scheduler.LambdaLR(o, decay) for o in (opt_g, opt_d)]
+    rate = (lambda step: 1 - step / steps) if decay else (lambda step: 1.0)
+    scheds = [torch.optim.lr_scheduler.LambdaLR(o, rate) for o in (opt_g, opt_d)]
     hist = {"d_loss": [], "g_loss": []}
     for step in range(1, steps + 1):
-        x = data[torch.randint(len(data), (batch,), generator=gen)].to(device)
-        z = torch.randn(batch, G.z_dim, device=device)
+        x = data[torch.randint(len(data), (batch_size,), generator=gen)].to(device)
+        z = torch.randn(batch_size, G.z_dim, generator=gen).to(device)
         fake = G(z)
         d_loss = discriminator_loss(D(x), D(fake.detach()))  # D's step: G's graph cut
         opt_d.zero_grad()
@@ -106,8 +108,8 @@ def train(
             s.step()
         hist["d_loss"].append(d_loss.item())
         hist["g_loss"].append(g_loss.item())
-        if every and callback is not None and step % every == 0:
-            callback(step, G)
+        if log is not None:
+            log(step, hist)
     return hist
 
 
@@ -124,17 +126,28 @@ def ring(n, modes=8, radius=2.0, std=0.02, seed=0):
 def mode_stats(samples, centers, std=0.02, min_share=0.01):
     """``(quality, covered)``: the share of samples within 3 std of their nearest mode,
     and how many modes hold at least ``min_share`` of all samples within that radius."""
-    dist = torch.cdist(samples.float(), centers.float())
-    d_min, nearest = dist.min(1)
-    good = d_min <= 3 * std
-    counts = torch.bincount(nearest[good], minlength=len(centers))
-    return good.float().mean().item(), int((counts >= min_share * len(samples)).sum())
+    counts, n = _mode_counts(samples, centers, std), len(samples)
+    return counts.sum().item() / n, int((counts >= min_share * n).sum())
+
+
+def balanced_quality(samples, centers, std=0.02):
+    """The share of samples within 3 std of a mode, no mode credited with more than its
+    own share (1/modes): samples piled onto one mode count once. A generator collapsed
+    onto one mode scores 1/modes; the data itself 1 - exp(-4.5) = 0.989."""
+    counts, n = _mode_counts(samples, centers, std), len(samples)
+    return counts.clamp(max=n / len(centers)).sum().item() / n
+
+
+def _mode_counts(samples, centers, std):
+    """Samples within 3 std of each mode (the nearest one), per mode."""
+    d_min, nearest = torch.cdist(samples.float(), centers.float()).min(1)
+    return torch.bincount(nearest[d_min <= 3 * std], minlength=len(centers)).float()
 
 
 if __name__ == "__main__":
     data, centers = ring(2048)
     G, D = Generator(), Discriminator()
-    hist = train(G, D, data, steps=50, batch=128)
+    hist = train(G, D, data, steps=50, batch_size=128)
     with torch.no_grad():
         q, k = mode_stats(G(torch.randn(1000, G.z_dim)), centers)
     print(

@@ -75,11 +75,19 @@ class InfoDiscriminator(nn.Module):
 def info_loss(cat_logits, c_cat, cont_mean, c_cont, cont_weight=0.5):
     """Minus the variational bound on I(c; x), up to the constant H(c): the
     cross-entropy of Q's code logits against the code that was drawn, plus a
-    unit-variance Gaussian log-likelihood of the continuous codes (a squared error),
-    weighted as in the paper for continuous codes."""
+    unit-variance Gaussian log-likelihood of the continuous codes (a squared error)
+    weighted by ``cont_weight`` (the paper gives continuous codes "a smaller" weight
+    without a number; 0.5 is this module's choice)."""
     cat = F.cross_entropy(cat_logits, c_cat)
     cont = 0.5 * ((cont_mean - c_cont) ** 2).sum(1).mean()
     return cat + cont_weight * cont, cat
+
+
+def discriminator_loss(d_real, d_fake):
+    """Binary cross-entropy: real digits labelled 1, generated ones 0."""
+    return F.binary_cross_entropy_with_logits(
+        d_real, torch.ones_like(d_real)
+    ) + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake))
 
 
 def sample_codes(n, noise_dim, n_cat=10, n_cont=2, device="cpu", generator=None):
@@ -94,51 +102,49 @@ def train(
     G,
     D,
     images,
+    *,
     steps=1000,
-    batch=64,
+    batch_size=64,
     lr_d=2e-4,
     lr_g=1e-3,
     info_weight=1.0,
     device="cpu",
-    seed=0,
+    seed=None,
+    log=None,
 ):
-    """One D step (binary cross-entropy, real vs detached fake), then one step of G and
-    Q on the non-saturating G loss plus info_weight * info_loss. Q's head is updated
-    with G (as in the paper); the shared body learns from D's loss only. Returns the
+    """As in the authors' code, the information loss joins both players' losses: D's
+    step (body, real/fake head and Q head) minimises its cross-entropy plus
+    info_weight * info_loss on the detached fakes, G's step the non-saturating loss plus
+    info_weight * info_loss. ``seed`` seeds batches, noise and codes (None: torch's
+    global generator); ``log(step, hist)`` is called after every step. Returns the
     loss history."""
-    gen = torch.Generator().manual_seed(seed)
+    gen = None if seed is None else torch.Generator().manual_seed(seed)
     G, D = G.to(device).train(), D.to(device).train()
-    opt_d = torch.optim.Adam(
-        list(D.body.parameters()) + list(D.d_head.parameters()),
-        lr=lr_d,
-        betas=(0.5, 0.999),
-    )
-    opt_g = torch.optim.Adam(
-        list(G.parameters()) + list(D.q_head.parameters()), lr=lr_g, betas=(0.5, 0.999)
-    )
+    opt_d = torch.optim.Adam(D.parameters(), lr=lr_d, betas=(0.5, 0.999))
+    opt_g = torch.optim.Adam(G.parameters(), lr=lr_g, betas=(0.5, 0.999))
     hist = {"d_loss": [], "g_loss": [], "info_loss": [], "mi_bound": []}
-    for _ in range(steps):
-        real = images[torch.randint(len(images), (batch,), generator=gen)].to(device)
-        z, c_cat, c_cont = sample_codes(
-            batch, G.noise_dim, G.n_cat, G.n_cont, device, gen
-        )
-        fake = G(z, c_cat, c_cont)
-        d_real, d_fake = D(real)[0], D(fake.detach())[0]
-        d_loss = F.binary_cross_entropy_with_logits(
-            d_real, torch.ones_like(d_real)
-        ) + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake))
+    for step in range(1, steps + 1):
+        idx = torch.randint(len(images), (batch_size,), generator=gen)
+        codes = sample_codes(batch_size, G.noise_dim, G.n_cat, G.n_cont, device, gen)
+        fake = G(*codes)
+        d_real = D(images[idx].to(device))[0]
+        d_fake, cat_logits, cont_mean = D(fake.detach())
+        d_loss = discriminator_loss(d_real, d_fake)
+        i_loss, cat_ce = info_loss(cat_logits, codes[1], cont_mean, codes[2])
         opt_d.zero_grad()
-        d_loss.backward()
+        (d_loss + info_weight * i_loss).backward()
         opt_d.step()
         logit, cat_logits, cont_mean = D(fake)
-        i_loss, cat_ce = info_loss(cat_logits, c_cat, cont_mean, c_cont)
         g_loss = F.binary_cross_entropy_with_logits(logit, torch.ones_like(logit))
+        g_info, _ = info_loss(cat_logits, codes[1], cont_mean, codes[2])
         opt_g.zero_grad()
-        (g_loss + info_weight * i_loss).backward()
+        (g_loss + info_weight * g_info).backward()
         opt_g.step()
-        for k, v in (("d_loss", d_loss), ("g_loss", g_loss), ("info_loss", i_loss)):
+        for k, v in zip(hist, (d_loss, g_loss, i_loss)):
             hist[k].append(v.item())
         hist["mi_bound"].append(math.log(G.n_cat) - cat_ce.item())  # H(c) - CE, in nats
+        if log is not None:
+            log(step, hist)
     return hist
 
 
@@ -152,7 +158,7 @@ def generate(G, c_cat, c_cont, z=None, device="cpu"):
 
 if __name__ == "__main__":
     G, D = InfoGenerator(noise_dim=8, width=8), InfoDiscriminator(width=8, hidden=32)
-    hist = train(G, D, torch.rand(128, 1, 14, 14), steps=5, batch=32)
+    hist = train(G, D, torch.rand(128, 1, 14, 14), steps=5, batch_size=32)
     print(
         f"d_loss {hist['d_loss'][-1]:.3f}  g_loss {hist['g_loss'][-1]:.3f}  "
         f"info loss {hist['info_loss'][-1]:.3f}"

@@ -81,67 +81,74 @@ def generator_loss(f, fake):
     return -f(fake).mean()
 
 
+def optimisers(G, f, variant, lr=None):
+    """WGAN ("clip"): RMSprop, lr 5e-5; WGAN-GP ("gp"): Adam, lr 1e-4, betas (0.5,
+    0.9). Returns (generator's, critic's)."""
+    if variant == "clip":
+        return [torch.optim.RMSprop(m.parameters(), lr=lr or 5e-5) for m in (G, f)]
+    return [
+        torch.optim.Adam(m.parameters(), lr=lr or 1e-4, betas=(0.5, 0.9))
+        for m in (G, f)
+    ]
+
+
+def critic_step(f, opt_f, real, fake, variant, clip=0.01, gp_weight=10.0):
+    """One critic update: with the gradient penalty ("gp"), or followed by clipping
+    every weight to [-clip, clip] ("clip"). Returns (loss, Wasserstein estimate)."""
+    loss, w_est = critic_loss(f, real, fake, gp_weight if variant == "gp" else 0.0)
+    opt_f.zero_grad()
+    loss.backward()
+    opt_f.step()
+    if variant == "clip":
+        with torch.no_grad():
+            for p in f.parameters():
+                p.clamp_(-clip, clip)
+    return loss.item(), w_est
+
+
 def train(
     G,
     f,
     images,
+    *,
     variant="gp",
     steps=500,
     n_critic=5,
-    batch=64,
+    batch_size=64,
     clip=0.01,
     gp_weight=10.0,
     lr=None,
     device="cpu",
-    seed=0,
-    eval_fn=None,
-    eval_every=100,
+    seed=None,
+    log=None,
 ):
     """``steps`` generator steps, each after ``n_critic`` critic steps, on ``images``
-    (N, 1, 28, 28). variant "clip": RMSprop (lr 5e-5), critic weights clipped to [-clip,
-    clip] (WGAN). variant "gp": Adam (lr 1e-4, betas (0.5, 0.9)), gradient penalty
-    gp_weight (WGAN-GP). ``eval_fn(G)`` is called every ``eval_every`` generator steps
-    (e.g. a Fréchet distance). Returns the history: per generator step the mean
-    Wasserstein estimate of its critic steps."""
-    gen = torch.Generator().manual_seed(seed)
+    (N, 1, 28, 28): WGAN (``variant="clip"``) or WGAN-GP (``"gp"``). ``seed`` seeds
+    batches and noise (None: torch's global generator); ``log(step, hist)`` is called
+    after every generator step. Returns per generator step the critic's loss and
+    Wasserstein estimate (means over its steps) and the generator's loss."""
+    gen = None if seed is None else torch.Generator().manual_seed(seed)
     G, f = G.to(device).train(), f.to(device).train()
-    if variant == "clip":
-        opt_g = torch.optim.RMSprop(G.parameters(), lr=lr or 5e-5)
-        opt_f = torch.optim.RMSprop(f.parameters(), lr=lr or 5e-5)
-    else:
-        opt_g = torch.optim.Adam(G.parameters(), lr=lr or 1e-4, betas=(0.5, 0.9))
-        opt_f = torch.optim.Adam(f.parameters(), lr=lr or 1e-4, betas=(0.5, 0.9))
-    hist = {"w_estimate": [], "g_loss": [], "eval_step": [], "eval": []}
-    for step in range(steps):
-        w_sum = 0.0
+    opt_g, opt_f = optimisers(G, f, variant, lr)
+    noise = lambda: torch.randn(batch_size, G.z_dim, generator=gen).to(device)  # noqa
+    hist = {"d_loss": [], "w_estimate": [], "g_loss": []}
+    for step in range(1, steps + 1):
+        critic = []
         for _ in range(n_critic):
-            real = images[torch.randint(len(images), (batch,), generator=gen)].to(
-                device
-            )
+            idx = torch.randint(len(images), (batch_size,), generator=gen)
             with torch.no_grad():
-                fake = G(torch.randn(batch, G.z_dim, device=device))
-            loss, w_est = critic_loss(
-                f, real, fake, gp_weight if variant == "gp" else 0.0
-            )
-            opt_f.zero_grad()
-            loss.backward()
-            opt_f.step()
-            if variant == "clip":
-                with torch.no_grad():
-                    for p in f.parameters():
-                        p.clamp_(-clip, clip)
-            w_sum += w_est
-        g_loss = generator_loss(f, G(torch.randn(batch, G.z_dim, device=device)))
+                fake = G(noise())
+            real = images[idx].to(device)
+            critic.append(critic_step(f, opt_f, real, fake, variant, clip, gp_weight))
+        g_loss = generator_loss(f, G(noise()))
         opt_g.zero_grad()
         g_loss.backward()
         opt_g.step()
-        hist["w_estimate"].append(w_sum / n_critic)
-        hist["g_loss"].append(g_loss.item())
-        if eval_fn is not None and (step + 1) % eval_every == 0:
-            G.eval()
-            hist["eval_step"].append(step + 1)
-            hist["eval"].append(eval_fn(G))
-            G.train()
+        d_loss, w_est = (sum(v) / n_critic for v in zip(*critic))
+        for k, v in zip(hist, (d_loss, w_est, g_loss.item())):
+            hist[k].append(v)
+        if log is not None:
+            log(step, hist)
     return hist
 
 
@@ -149,7 +156,7 @@ if __name__ == "__main__":
     images = torch.rand(256, 1, 28, 28)
     for variant in ("clip", "gp"):
         G, f = Generator(z_dim=16, width=8), Critic(width=8)
-        hist = train(G, f, images, variant=variant, steps=3, n_critic=2, batch=32)
+        hist = train(G, f, images, variant=variant, steps=3, n_critic=2, batch_size=32)
         print(
             f"{variant}: critic loss {-hist['w_estimate'][-1]:.4f}  g_loss "
             f"{hist['g_loss'][-1]:.4f}"

@@ -57,6 +57,8 @@ def test_hinge_loss_by_hand():
 
 
 def test_ortho_reg_ignores_the_diagonal():
+    """Fails if the diagonal (the rows' norms) is penalised, or the off-diagonal terms
+    are not squared inner products counted on both sides."""
     lin = nn.Linear(4, 3, bias=False)
     with torch.no_grad():
         lin.weight.copy_(torch.tensor([[3.0, 0, 0, 0], [0, 0.5, 0, 0], [0, 0, 2.0, 0]]))
@@ -68,6 +70,20 @@ def test_ortho_reg_ignores_the_diagonal():
     assert abs(ortho_reg(lin, beta=1.0).item() - 2 * 3.0**2) < 1e-5
 
 
+def test_ortho_reg_uses_a_transposed_convolutions_output_filters():
+    """Fails if a transposed convolution's weight (in, out, kh, kw) is read with its
+    input channels as the rows: the output filters are orthogonal in the first case
+    (no penalty) while the input channels' slices are not, and the other way round in
+    the second."""
+    e1, e2, zero = torch.eye(4)[0], torch.eye(4)[1], torch.zeros(4)
+    conv = nn.ConvTranspose2d(2, 2, 2, bias=False)  # weight (in 2, out 2, 2, 2)
+    for kernels, expected in (((e1, zero, e1, e2), 0.0), ((e1, e1, e2, zero), 2.0)):
+        # kernels (in 0 -> out 0, in 0 -> out 1, in 1 -> out 0, in 1 -> out 1)
+        with torch.no_grad():
+            conv.weight.copy_(torch.stack(kernels).view(2, 2, 2, 2))
+        assert abs(ortho_reg(conv, beta=1.0).item() - expected) < 1e-6
+
+
 def test_train_learns_the_label():
     torch.manual_seed(0)
     images = torch.cat(
@@ -75,7 +91,9 @@ def test_train_learns_the_label():
     )
     labels = torch.cat([torch.zeros(64), torch.ones(64)]).long()
     G, D = BigGenerator(chunk=4, n_classes=2, width=8), BigDiscriminator(2, width=8)
-    hist = train(G, D, images, labels, steps=80, batch=32, lr_g=2e-3, lr_d=2e-3)
+    hist = train(
+        G, D, images, labels, steps=80, batch_size=32, lr_g=2e-3, lr_d=2e-3, seed=0
+    )
     y = torch.tensor([0] * 16 + [1] * 16)
     mean = sample(G, y, threshold=1.0).mean((1, 2, 3))
     assert mean[y == 1].mean() - mean[y == 0].mean() > 0.4

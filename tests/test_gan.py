@@ -8,6 +8,7 @@ import torch
 from gan import (
     Discriminator,
     Generator,
+    balanced_quality,
     discriminator_loss,
     generator_loss,
     mode_stats,
@@ -52,14 +53,43 @@ def test_mode_stats_counts_modes():
     assert mode_stats(torch.zeros(100, 2), centers) == (0.0, 0)  # the centre is no mode
 
 
+def test_balanced_quality_credits_each_mode_once():
+    """Fails if samples piled onto one mode count in full (the plain share within 3 std,
+    which a collapsed generator maxes out) or if the cap is not 1/modes."""
+    data, centers = ring(8000, seed=2)
+    assert abs(balanced_quality(data, centers) - (1 - math.exp(-4.5))) < 0.02
+    collapsed = centers[3] + 0.02 * torch.randn(1000, 2)
+    assert mode_stats(collapsed, centers)[0] > 0.95  # the plain share is fooled
+    assert abs(balanced_quality(collapsed, centers) - 1 / 8) < 0.01
+    half = data[torch.cdist(data, centers).argmin(1) < 4]  # four modes, evenly
+    assert abs(balanced_quality(half, centers) - 0.5) < 0.02
+
+
 def test_train_learns():
+    """Fails for a generator that does not move, or one that collapses onto one point
+    (even a mode's centre): the samples must come near the modes and cover several."""
     torch.manual_seed(0)
     data, centers = ring(2000)
     G, D = Generator(z_dim=2, hidden=64), Discriminator(hidden=64)
     z = torch.randn(500, 2)
     with torch.no_grad():
         before = torch.cdist(G(z), centers).min(1).values.mean()
-    hist = train(G, D, data, steps=300, batch=64, lr=1e-3)
+    hist = train(G, D, data, steps=300, batch_size=64, lr=1e-3, seed=0)
     with torch.no_grad():
         after = torch.cdist(G(z), centers).min(1).values.mean()
-    assert len(hist["d_loss"]) == 300 and after < 0.5 * before
+        near = torch.cdist(G(z), centers).min(1).values < 0.3
+        reached = torch.cdist(G(z)[near], centers).argmin(1).unique()
+    assert len(hist["d_loss"]) == len(hist["g_loss"]) == 300
+    assert after < 0.5 * before and len(reached) >= 4
+
+
+def test_seed_makes_training_repeatable():
+    """Fails if train draws its batches or noise from an unseeded generator."""
+    data, _ = ring(500)
+    out = []
+    for other in (123, 456):
+        torch.manual_seed(0)
+        G, D = Generator(z_dim=2, hidden=16), Discriminator(hidden=16)
+        torch.manual_seed(other)  # the global stream differs between the two runs
+        out.append(train(G, D, data, steps=5, batch_size=32, seed=7)["g_loss"])
+    assert out[0] == out[1]
