@@ -132,6 +132,24 @@ def discriminator_step(disc, opt_d, real, fake):
     return loss_d.item()
 
 
+def train_step(gen, disc, opt_g, opt_d, x, mask, lambda_adv):
+    """One batch: the discriminator's update (if any), then the generator's on the
+    joint loss. Returns the hole MSE, the adversarial loss and the discriminator's."""
+    pred = gen(x * (1 - mask))
+    d_fake, loss_d = None, 0.0
+    if disc is not None:
+        real, fake = hole_patch(x, mask), hole_patch(pred, mask)
+        loss_d = discriminator_step(disc, opt_d, real, fake)
+        d_fake = disc(fake)
+    loss, rec, adv = context_encoder_loss(
+        pred, x, mask, d_fake, 1 - lambda_adv, lambda_adv
+    )
+    opt_g.zero_grad()
+    loss.backward()
+    opt_g.step()
+    return rec.item(), adv.item(), loss_d
+
+
 def train(
     gen,
     disc,
@@ -154,6 +172,7 @@ def train(
     mask = mask.to(device)
     gen_ = None if seed is None else torch.Generator().manual_seed(seed)
     opt_g = torch.optim.Adam(gen.parameters(), lr=lr, betas=(0.5, 0.999))
+    opt_d = None
     if disc is not None:
         disc.to(device).train()
         opt_d = torch.optim.Adam(disc.parameters(), lr=lr / 10, betas=(0.5, 0.999))
@@ -162,20 +181,9 @@ def train(
         sums = dict.fromkeys(history, 0.0)
         for idx in torch.randperm(len(x_train), generator=gen_).split(batch_size):
             x = x_train[idx].to(device)
-            pred = gen(x * (1 - mask))
-            d_fake = None
-            if disc is not None:
-                real, fake = hole_patch(x, mask), hole_patch(pred, mask)
-                sums["d"] += discriminator_step(disc, opt_d, real, fake) * len(x)
-                d_fake = disc(fake)
-            loss, rec, adv = context_encoder_loss(
-                pred, x, mask, d_fake, 1 - lambda_adv, lambda_adv
-            )
-            opt_g.zero_grad()
-            loss.backward()
-            opt_g.step()
-            sums["rec"] += rec.item() * len(x)
-            sums["adv"] += adv.item() * len(x)
+            losses = train_step(gen, disc, opt_g, opt_d, x, mask, lambda_adv)
+            for k, v in zip(("rec", "adv", "d"), losses):
+                sums[k] += v * len(x)
         for k in history:
             history[k].append(sums[k] / len(x_train))
         if log:

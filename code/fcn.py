@@ -52,6 +52,18 @@ def stage(c_in, c_out):
     )
 
 
+def conv_fc(c_in, c_out):
+    """The classifier's "fully connected" layers fc6 and fc7, as convolutions (3x3 and
+    1x1 here; VGG's fc6 becomes a 7x7 one): they now slide over any input size."""
+    return nn.Sequential(
+        nn.Conv2d(c_in, c_out, 3, padding=1),
+        nn.ReLU(),
+        nn.Dropout2d(0.1),
+        nn.Conv2d(c_out, c_out, 1),
+        nn.ReLU(),
+    )
+
+
 class FCN(nn.Module):
     """A five-stage VGG-like backbone (each stage halves the size), convolutionised
     "fully connected" layers and a 1x1 score layer on top (1/32). ``stride=8`` is
@@ -70,13 +82,7 @@ class FCN(nn.Module):
             stage(in_ch, c[0]), stage(c[0], c[1]), stage(c[1], c[2])
         )
         self.pool4, self.pool5 = stage(c[2], c[3]), stage(c[3], c[4])
-        self.fc = nn.Sequential(  # "fc6" and "fc7" as convs
-            nn.Conv2d(c[4], 2 * c[4], 3, padding=1),
-            nn.ReLU(),
-            nn.Dropout2d(0.1),
-            nn.Conv2d(2 * c[4], 2 * c[4], 1),
-            nn.ReLU(),
-        )
+        self.fc = conv_fc(c[4], 2 * c[4])
         self.score_top = nn.Conv2d(2 * c[4], n_classes, 1)
         if stride <= 16:
             self.score_pool4 = nn.Conv2d(c[3], n_classes, 1)
