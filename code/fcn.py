@@ -5,7 +5,9 @@ convolutions, so it outputs a coarse grid of class scores instead of one vector.
 "score" convolutions read class scores off the last layer and off two earlier, finer
 pooling layers; the coarse scores are upsampled by learned transposed convolutions
 (initialised to bilinear interpolation) and summed with the finer ones (FCN-8s), and a
-final 8x upsampling brings the scores back to the input's size.
+final 8x upsampling brings the scores back to the input's size; FCN-16s and FCN-32s
+fuse fewer (or no) finer scores. Simplified: a small VGG-like backbone with batch
+normalisation, trained from scratch rather than converted from an ImageNet classifier.
 """
 
 import torch

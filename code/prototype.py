@@ -5,7 +5,10 @@ latent vector; a prototype layer holds m learned latent vectors and outputs the 
 distance from the input's code to each; a linear layer turns those distances into class
 logits. Two extra losses keep every prototype near some training code and every training
 code near some prototype, so the decoder can show each prototype as an image and every
-prediction reads "this looks like those prototypes".
+prediction reads "this looks like those prototypes". (Not Snell et al.'s few-shot
+"prototypical networks", which average a few labelled embeddings per class.)
+Simplified: ReLU hidden layers instead of sigmoids, shifts instead of elastic
+deformation.
 """
 
 import torch

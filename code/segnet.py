@@ -5,7 +5,8 @@ max-pooling layers that remember which of the four pixels won (the pooling indic
 decoder upsamples with max-unpooling: each value goes back to the exact position its
 maximum came from, the other three are zero, and convolutions then fill the sparse map
 in. Only the indices cross from encoder to decoder, not whole feature maps as in U-Net,
-so boundaries are recovered at little memory cost and with no upsampling weights.
+and the upsampling has no weights, so the decoder needs little memory. Simplified: a
+few narrow levels instead of VGG16's thirteen convolutions, two classes with a sigmoid.
 """
 
 import torch
