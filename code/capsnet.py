@@ -36,6 +36,19 @@ def dynamic_routing(u_hat, iterations=3):
         b = b + (u_detached * v.unsqueeze(1)).sum(-1)  # agreement u_hat . v
 
 
+def decoder(n_in):
+    """The reconstruction network: fully connected layers of 512 and 1,024 units, then
+    784 sigmoid pixels."""
+    return nn.Sequential(
+        nn.Linear(n_in, 512),
+        nn.ReLU(),
+        nn.Linear(512, 1024),
+        nn.ReLU(),
+        nn.Linear(1024, 28 * 28),
+        nn.Sigmoid(),
+    )
+
+
 class CapsNet(nn.Module):
     """Conv 9x9 (28 -> 20), primary capsules from a 9x9 stride-2 conv (20 -> 6: 6x6
     positions x ``n_primary`` types of ``prim_dim``-d capsules), 10 digit capsules of 16
@@ -58,26 +71,13 @@ class CapsNet(nn.Module):
         self.prim_dim, self.iters, self.n_classes = prim_dim, routing_iters, n_classes
         n_in = n_primary * 6 * 6
         self.W = nn.Parameter(0.05 * torch.randn(n_in, n_classes, out_dim, prim_dim))
-        self.decoder = nn.Sequential(
-            nn.Linear(n_classes * out_dim, 512),
-            nn.ReLU(),
-            nn.Linear(512, 1024),
-            nn.ReLU(),
-            nn.Linear(1024, 28 * 28),
-            nn.Sigmoid(),
-        )
+        self.decoder = decoder(n_classes * out_dim)
 
     def capsules(self, x):
         """Digit capsules (N, 10, 16) of images (N, 1, 28, 28)."""
-        h = F.relu(self.conv(x))
-        p = self.primary(h)  # (N, types*D, 6, 6)
-        n = p.shape[0]
-        p = (
-            p.view(n, -1, self.prim_dim, 6, 6)
-            .permute(0, 1, 3, 4, 2)
-            .reshape(n, -1, self.prim_dim)
-        )
-        u = squash(p)  # (N, 288, 8)
+        p = self.primary(F.relu(self.conv(x)))  # (N, types * D, 6, 6)
+        p = p.unflatten(1, (-1, self.prim_dim)).permute(0, 1, 3, 4, 2)
+        u = squash(p.flatten(1, 3))  # (N, 288, 8): one capsule per type and position
         u_hat = torch.einsum("ijdk,nik->nijd", self.W, u)  # (N, 288, 10, 16)
         return dynamic_routing(u_hat, self.iters)
 
@@ -115,41 +115,56 @@ def capsnet_loss(lengths, x_rec, x, labels, rec_weight=0.0005):
     return margin_loss(lengths, labels) + rec_weight * rec
 
 
-def shift(x, max_shift=2):
+def shift(x, max_shift=2, generator=None):
     """Translate each image by its own random offset of up to ``max_shift`` pixels (zero
     fill)."""
     n, _, h, w = x.shape
     p = F.pad(x, (max_shift,) * 4)
-    d = torch.randint(0, 2 * max_shift + 1, (n, 2)).tolist()
+    d = torch.randint(0, 2 * max_shift + 1, (n, 2), generator=generator).tolist()
     return torch.stack([p[i, :, a : a + h, b : b + w] for i, (a, b) in enumerate(d)])
 
 
-def train(model, x, y, epochs=8, batch_size=64, lr=3e-3, device="cpu"):
+def train(
+    model,
+    x,
+    y,
+    *,
+    epochs=8,
+    batch_size=64,
+    lr=3e-3,
+    rec_weight=0.0005,
+    device="cpu",
+    seed=None,
+    log=None,
+):
     """Adam with an exponentially decaying learning rate; shift augmentation;
-    reconstruction from the true class's capsule. Returns the list of per-epoch mean
-    losses."""
+    reconstruction from the true class's capsule (``rec_weight=0``: none). ``seed``
+    fixes the batch order and shifts. Returns ``{"loss": [mean loss per epoch]}``."""
     model.to(device)
+    gen = None if seed is None else torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.9)
-    history = []
-    for _ in range(epochs):
+    history = {"loss": []}
+    for epoch in range(epochs):
         model.train()
         total = 0.0
-        for idx in torch.randperm(len(x)).split(batch_size):
-            xb, yb = shift(x[idx].to(device)), y[idx].to(device)
+        for idx in torch.randperm(len(x), generator=gen).split(batch_size):
+            xb, yb = shift(x[idx], generator=gen).to(device), y[idx].to(device)
             lengths, _, x_rec = model(xb, yb)
-            loss = capsnet_loss(lengths, x_rec, xb, yb)
+            loss = capsnet_loss(lengths, x_rec, xb, yb, rec_weight)
             opt.zero_grad()
             loss.backward()
             opt.step()
             total += loss.item() * len(idx)
         sched.step()
-        history.append(total / len(x))
+        history["loss"].append(total / len(x))
+        if log:
+            log(f"epoch {epoch + 1}: loss {history['loss'][-1]:.4f}")
     return history
 
 
 @torch.no_grad()
-def predict(model, x, device="cpu", batch_size=500):
+def predict(model, x, *, device="cpu", batch_size=500):
     """Predicted classes (the longest digit capsule) and the digit capsules."""
     model.to(device).eval()
     vs = torch.cat(
@@ -165,4 +180,4 @@ if __name__ == "__main__":
     torch.manual_seed(0)
     x, y = torch.rand(64, 1, 28, 28), torch.randint(0, 10, (64,))
     h = train(CapsNet(conv_ch=16, n_primary=4), x, y, epochs=3, batch_size=32)
-    print("loss", [round(v, 4) for v in h])
+    print("loss", [round(v, 4) for v in h["loss"]])

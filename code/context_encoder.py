@@ -93,8 +93,10 @@ class PatchDiscriminator(nn.Module):
 
 
 def reconstruction_loss(pred, x, mask):
-    """Squared error per pixel counted only inside the hole (mask == 1)."""
-    return ((mask * (pred - x)) ** 2).sum() / (mask.sum() * len(x))
+    """Squared error per hole pixel (mask == 1), averaged over all the batch's hole
+    pixels; ``mask`` is one (1, 1, H, W) mask for all images or one per image."""
+    mask = mask.expand_as(x)
+    return ((mask * (pred - x)) ** 2).sum() / mask.sum()
 
 
 def context_encoder_loss(
@@ -118,51 +120,79 @@ def hole_patch(x, mask):
     return x[..., rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
 
 
+def discriminator_step(disc, opt_d, real, fake):
+    """One update of the discriminator: real patches against painted ones."""
+    lr_, lf = disc(real), disc(fake.detach())
+    loss_d = F.binary_cross_entropy_with_logits(
+        lr_, torch.ones_like(lr_)
+    ) + F.binary_cross_entropy_with_logits(lf, torch.zeros_like(lf))
+    opt_d.zero_grad()
+    loss_d.backward()
+    opt_d.step()
+    return loss_d.item()
+
+
+def train_step(gen, disc, opt_g, opt_d, x, mask, lambda_adv):
+    """One batch: the discriminator's update (if any), then the generator's on the
+    joint loss. Returns the hole MSE, the adversarial loss and the discriminator's."""
+    pred = gen(x * (1 - mask))
+    d_fake, loss_d = None, 0.0
+    if disc is not None:
+        real, fake = hole_patch(x, mask), hole_patch(pred, mask)
+        loss_d = discriminator_step(disc, opt_d, real, fake)
+        d_fake = disc(fake)
+    loss, rec, adv = context_encoder_loss(
+        pred, x, mask, d_fake, 1 - lambda_adv, lambda_adv
+    )
+    opt_g.zero_grad()
+    loss.backward()
+    opt_g.step()
+    return rec.item(), adv.item(), loss_d
+
+
 def train(
-    gen, x_train, mask, disc=None, epochs=10, batch_size=64, lr=2e-3, device="cpu"
+    gen,
+    disc,
+    x_train,
+    mask,
+    *,
+    epochs=10,
+    batch_size=64,
+    lr=2e-3,
+    lambda_adv=0.001,
+    device="cpu",
+    seed=None,
+    log=None,
 ):
-    """Adam; the hole is blanked to 0 in the input. With ``disc`` each step first
-    updates the discriminator (real patches vs painted ones, learning rate lr / 10 as in
-    the paper), then the generator on the joint loss; without it, on the masked L2
-    alone. Returns per-epoch means of the reconstruction, adversarial and discriminator
-    losses."""
+    """Adam; the hole (one shared (1, 1, H, W) mask) is blanked to 0 in the input.
+    With a discriminator each step first updates it (learning rate lr / 10, as in the
+    paper), then the generator on the joint loss; with ``disc=None``, on the masked L2
+    alone. Returns per-epoch means: ``{"rec": [...], "adv": [...], "d": [...]}``."""
     gen.to(device).train()
     mask = mask.to(device)
+    gen_ = None if seed is None else torch.Generator().manual_seed(seed)
     opt_g = torch.optim.Adam(gen.parameters(), lr=lr, betas=(0.5, 0.999))
+    opt_d = None
     if disc is not None:
         disc.to(device).train()
         opt_d = torch.optim.Adam(disc.parameters(), lr=lr / 10, betas=(0.5, 0.999))
     history = {"rec": [], "adv": [], "d": []}
-    for _ in range(epochs):
-        perm, sums = torch.randperm(len(x_train)), {"rec": 0.0, "adv": 0.0, "d": 0.0}
-        for i in range(0, len(x_train), batch_size):
-            x = x_train[perm[i : i + batch_size]].to(device)
-            pred = gen(x * (1 - mask))
-            d_fake = None
-            if disc is not None:
-                real, fake = hole_patch(x, mask), hole_patch(pred, mask)
-                lr_, lf = disc(real), disc(fake.detach())
-                loss_d = F.binary_cross_entropy_with_logits(
-                    lr_, torch.ones_like(lr_)
-                ) + F.binary_cross_entropy_with_logits(lf, torch.zeros_like(lf))
-                opt_d.zero_grad()
-                loss_d.backward()
-                opt_d.step()
-                sums["d"] += loss_d.item() * len(x)
-                d_fake = disc(fake)
-            loss, rec, adv = context_encoder_loss(pred, x, mask, d_fake)
-            opt_g.zero_grad()
-            loss.backward()
-            opt_g.step()
-            sums["rec"] += rec.item() * len(x)
-            sums["adv"] += adv.item() * len(x)
+    for epoch in range(epochs):
+        sums = dict.fromkeys(history, 0.0)
+        for idx in torch.randperm(len(x_train), generator=gen_).split(batch_size):
+            x = x_train[idx].to(device)
+            losses = train_step(gen, disc, opt_g, opt_d, x, mask, lambda_adv)
+            for k, v in zip(("rec", "adv", "d"), losses):
+                sums[k] += v * len(x)
         for k in history:
             history[k].append(sums[k] / len(x_train))
+        if log:
+            log(f"epoch {epoch + 1}: hole MSE {history['rec'][-1]:.4f}")
     return history
 
 
 @torch.no_grad()
-def inpaint(gen, x, mask, device="cpu", batch_size=500):
+def inpaint(gen, x, mask, *, device="cpu", batch_size=500):
     """The images with their holes painted in by the model (the context kept as it
     was)."""
     gen.to(device).eval()
@@ -176,9 +206,33 @@ def inpaint(gen, x, mask, device="cpu", batch_size=500):
 
 
 def mean_fill(x_train, x, mask):
-    """Baseline: fill each hole pixel with that pixel's mean over the training
-    images."""
+    """Trivial fill: each hole pixel gets that pixel's mean over the training images."""
     return x * (1 - mask) + x_train.mean(0, keepdim=True) * mask
+
+
+def nearest_fill(x_train, x, mask, batch_size=500):
+    """Baseline (Hays and Efros 2007, scene completion, at digit scale): copy the hole
+    of the training image whose context is nearest in squared error."""
+    ctx = lambda t: (t * (1 - mask)).flatten(1)  # noqa: E731
+    bank = ctx(x_train)
+    nearest = torch.cat(
+        [torch.cdist(ctx(b), bank).argmin(1) for b in x.split(batch_size)]
+    )
+    return x * (1 - mask) + x_train[nearest] * mask
+
+
+def pca_fill(x_train, x, mask, k=40, ridge=1.0):
+    """Baseline: fit k principal components to the training images, find the
+    coefficients that best explain each image's context (least squares, ridge
+    penalty), and fill the hole from them."""
+    flat, m = x_train.flatten(1).double(), mask.flatten().bool()
+    mu = flat.mean(0)
+    u = torch.linalg.svd(flat - mu, full_matrices=False)[2][:k].T  # (pixels, k)
+    uc = u[~m]  # the components seen through the context
+    a = uc.T @ uc + ridge * torch.eye(k, dtype=uc.dtype)
+    z = torch.linalg.solve(a, uc.T @ (x.flatten(1).double()[:, ~m] - mu[~m]).T)
+    full = (mu[:, None] + u @ z).T.clamp(0, 1).float().view_as(x)
+    return x * (1 - mask) + full * mask
 
 
 if __name__ == "__main__":
@@ -187,7 +241,7 @@ if __name__ == "__main__":
     x[torch.arange(64), 0, :, torch.randint(4, 24, (64,))] = 1.0
     mask = center_mask()
     gen, disc = ContextEncoder(width=8), PatchDiscriminator(width=8)
-    hist = train(gen, x, mask, disc, epochs=20, batch_size=16)
+    hist = train(gen, disc, x, mask, epochs=20, batch_size=16)
     mse = reconstruction_loss(inpaint(gen, x, mask), x, mask).item()
     base = reconstruction_loss(mean_fill(x, x, mask), x, mask).item()
     print(

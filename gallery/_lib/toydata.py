@@ -253,3 +253,48 @@ def sbm_graph(
     means *= signal / np.linalg.norm(means, axis=1, keepdims=True)
     x = means[y.numpy()] + rng.normal(size=(len(y), n_features))
     return adj, torch.tensor(x, dtype=torch.float32), y
+
+
+def nuclei_regions(val_cols=64, test_cols=128):
+    """The nuclei image cut by columns into three regions for segmentation: training
+    (the left 320 columns), validation (the next ``val_cols``) and test (the rightmost
+    ``test_cols``). The image is scaled to [0, 1] by the 1st and 99.8th percentiles of
+    the training region alone, so nothing about the other regions leaks into it. The
+    mask marks nucleus pixels, except where two nuclei touch: those pixels are
+    background (a separation border, as in the U-Net paper), so the connected
+    components of a perfect mask are the nuclei themselves.
+
+    Returns ``{"train" | "val" | "test": (image, mask, labels)}``: float32 image and
+    mask and int32 labels (0 = background, one id per nucleus), NumPy arrays (512, W).
+    """
+    import tifffile
+
+    d = os.path.join(_package_dir("stardist"), "data", "images")
+    img = tifffile.imread(os.path.join(d, "img2d.tif")).astype(np.float32)
+    lab = tifffile.imread(os.path.join(d, "mask2d.tif")).astype(np.int32)
+    w = img.shape[1]
+    cuts = {"train": (0, w - test_cols - val_cols)}
+    cuts["val"] = (cuts["train"][1], w - test_cols)
+    cuts["test"] = (w - test_cols, w)
+    lo, hi = np.percentile(img[:, : cuts["train"][1]], [1, 99.8])
+    img = np.clip((img - lo) / (hi - lo), 0, 1).astype(np.float32)
+    # a nucleus pixel with a different nucleus among its 8 neighbours is a border pixel
+    pad = np.pad(lab, 1)
+    border = np.zeros(lab.shape, bool)
+    h = lab.shape[0]
+    for dr in (-1, 0, 1):
+        for dc in (-1, 0, 1):
+            nb = pad[1 + dr : 1 + dr + h, 1 + dc : 1 + dc + w]
+            border |= (nb > 0) & (nb != lab)
+    mask = ((lab > 0) & ~border).astype(np.float32)
+    return {k: (img[:, a:b], mask[:, a:b], lab[:, a:b]) for k, (a, b) in cuts.items()}
+
+
+def mnist_with_validation(n_val_per_class=50, seed=0):
+    """``mnist()`` with a validation split carved from its 4,000 training digits
+    (``n_val_per_class`` per class, fixed by ``seed``, whatever the example's seed); the
+    1,000 test digits are ``mnist()``'s. Returns ``x_train, y_train, x_val, y_val,
+    x_test, y_test``."""
+    x, y, x_test, y_test = mnist()
+    train, val = _split_per_class(y.numpy(), n_val_per_class, seed + 1)
+    return x[train], y[train], x[val], y[val], x_test, y_test

@@ -3,11 +3,14 @@ CapsNet on MNIST digits
 =======================
 
 A CapsNet with three routing iterations, a margin loss and a reconstruction decoder is
-trained on the 4,000 training digits of MNIST 5,000 with the paper's augmentation
-(random shifts of up to two pixels) and tested on the 1,000 held-out digits (target:
-accuracy >= 0.98). The Foundation CNN (``code/cnn.py``) is trained beside it with the
-same augmentation for the same number of seconds. Finally, as in the paper, one
-dimension of a digit capsule is perturbed at a time and the decoder redraws the digit.
+trained on 3,500 training digits of MNIST 5,000 with the paper's augmentation (random
+shifts of up to two pixels); 500 more digits, carved from the training split, served
+for every choice, and the 1,000 held-out digits are scored once, at the end. In the
+same run: the same CapsNet with **one routing iteration** (the ablation of routing by
+agreement: each primary capsule splits its vote evenly, as in the paper's Table 1), and
+the Foundation CNN (``code/cnn.py``) with the same augmentation for about the same CPU
+seconds (the baseline). Finally, as in the paper, one dimension of a digit capsule is
+perturbed at a time and the decoder redraws the digit.
 """
 
 # %%
@@ -19,57 +22,82 @@ import torch
 
 import cnn
 import toydata
-from _example import DEVICE, SMOKE, scale, start
+from _example import DEVICE, scale, start
 from capsnet import CapsNet, predict, train
 
 run = start("capsnet")
 
-x_train, y_train, x_test, y_test = toydata.mnist()
-if SMOKE:
-    x_train, y_train = x_train[:256], y_train[:256]
-
-# %%
-# Training the CapsNet
-# --------------------
-model = CapsNet(conv_ch=32, n_primary=8)
-t0 = time.perf_counter()
-hist = train(
-    model, x_train, y_train, epochs=scale(8, 1), batch_size=64, lr=3e-3, device=DEVICE
+x_train, y_train, x_val, y_val, x_test, y_test = toydata.mnist_with_validation()
+x_train, y_train = x_train[: scale(3500, 256)], y_train[: scale(3500, 256)]
+n_eval = scale(1000, 100)  # smoke mode: fewer digits to score
+x_val, y_val, x_test, y_test = (
+    x_val[:n_eval],
+    y_val[:n_eval],
+    x_test[:n_eval],
+    y_test[:n_eval],
 )
-caps_seconds = time.perf_counter() - t0
-pred, caps = predict(model, x_test, DEVICE)
-acc = (pred == y_test).float().mean().item()
-print(f"CapsNet: test accuracy {acc:.4f} after {caps_seconds:.1f} s of training")
+
+
+def accuracy(pred, y):
+    return int((pred == y).sum()) / len(y)
+
 
 # %%
-# The Foundation CNN for the same seconds
-# ---------------------------------------
-# One CNN epoch is timed on a throwaway model; the baseline then gets as many epochs as
-# fit in the CapsNet's training time (its own one-cycle schedule spans them all).
-probe = cnn.CNN()
-t0 = time.perf_counter()
-cnn.train(probe, x_train[:640], y_train[:640], epochs=1, device=DEVICE)
-epoch_seconds = (time.perf_counter() - t0) * len(x_train) / 640
-cnn_epochs = max(1, round(caps_seconds / epoch_seconds))
-torch.manual_seed(0)
+# Training the CapsNet and its one-iteration ablation
+# ---------------------------------------------------
+# The same seed, batches and shifts for both; only the number of routing iterations
+# differs.
+EPOCHS = scale(6, 1)
+CNN_EPOCHS = 15  # about the CPU seconds of 6 CapsNet epochs (timed in the pilot)
+caps = {}
+for iters in (3, 1):
+    torch.manual_seed(run.seed)
+    m = CapsNet(conv_ch=32, n_primary=8, routing_iters=iters)
+    t0 = time.process_time()
+    h = train(m, x_train, y_train, epochs=EPOCHS, lr=3e-3, device=DEVICE, seed=run.seed)
+    seconds = time.process_time() - t0
+    pred, v = predict(m, x_test, device=DEVICE)
+    caps[iters] = dict(
+        model=m,
+        hist=h["loss"],
+        seconds=seconds,
+        val=accuracy(predict(m, x_val, device=DEVICE)[0], y_val),
+        test=accuracy(pred, y_test),
+        pred=pred,
+        v=v,
+    )
+    print(
+        f"CapsNet, {iters} routing iteration(s): validation {caps[iters]['val']:.4f}, "
+        f"test {caps[iters]['test']:.4f}, {seconds:.0f} CPU s"
+    )
+model, pred, caps3 = caps[3]["model"], caps[3]["pred"], caps[3]["v"]
+
+# %%
+# The Foundation CNN for about the same CPU seconds
+# -------------------------------------------------
+# Its epoch count was fixed from a timing in the pilot runs (15 CNN epochs took 32 CPU
+# seconds, 6 CapsNet epochs 31), so that the comparison does not depend on the load of
+# the machine; its own one-cycle schedule spans them all.
+torch.manual_seed(run.seed)
 baseline = cnn.CNN()
-t0 = time.perf_counter()
-cnn.train(baseline, x_train, y_train, epochs=cnn_epochs, device=DEVICE)
-cnn_seconds = time.perf_counter() - t0
-acc_cnn = (cnn.predict(baseline, x_test, DEVICE) == y_test).float().mean().item()
-print(
-    f"CNN: test accuracy {acc_cnn:.4f} after {cnn_epochs} epochs, {cnn_seconds:.1f} s"
-)
+t0 = time.process_time()
+cnn.train(baseline, x_train, y_train, epochs=scale(CNN_EPOCHS, 1), device=DEVICE)
+cnn_seconds = time.process_time() - t0
+acc_cnn = accuracy(cnn.predict(baseline, x_test, device=DEVICE), y_test)
+print(f"CNN: test accuracy {acc_cnn:.4f} after {cnn_seconds:.0f} CPU s")
 
 # %%
 # Capsule lengths and training loss
 # ---------------------------------
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.3))
-axes[0].plot(np.arange(1, len(hist) + 1), hist, marker="o")
+for iters, c in caps.items():
+    label = f"{iters} routing iteration{'s' if iters > 1 else ''}"
+    axes[0].plot(np.arange(1, len(c["hist"]) + 1), c["hist"], marker="o", label=label)
+axes[0].legend(fontsize=8)
 axes[0].set_xlabel("epoch")
 axes[0].set_ylabel("margin + reconstruction loss")
 axes[0].set_title("CapsNet training loss")
-lengths = caps.norm(dim=-1)
+lengths = caps3.norm(dim=-1)
 correct = lengths[torch.arange(len(y_test)), y_test]
 others = lengths.clone()
 others[torch.arange(len(y_test)), y_test] = float("nan")
@@ -111,7 +139,7 @@ model.eval()
 fig, axes = plt.subplots(len(dims), len(steps), figsize=(7.5, 4.4))
 with torch.no_grad():
     for r, d in enumerate(dims):
-        v = caps[i : i + 1].repeat(len(steps), 1, 1).to(DEVICE)
+        v = caps3[i : i + 1].repeat(len(steps), 1, 1).to(DEVICE)
         v[:, pred[i], d] += steps.to(DEVICE)
         imgs = model.reconstruct(v, pred[i : i + 1].repeat(len(steps)).to(DEVICE)).cpu()
         for c in range(len(steps)):
@@ -130,15 +158,24 @@ plt.show()
 # %%
 # Metrics
 # -------
+# Target (fixed before the final runs): the CNN baseline's validation accuracy in the
+# pilot runs (0.980 and 0.984 for seeds 0 and 1), rounded down to 0.98: the paper's
+# claim is that a CapsNet beats a CNN baseline, so it must at least match one given
+# the same CPU seconds.
 run.metric(
     "test_accuracy",
-    acc,
+    caps[3]["test"],
     target=0.98,
     baseline=acc_cnn,
-    baseline_name="Foundation CNN, same seconds and augmentation",
-    fmt=".4f",
+    baseline_name="Foundation CNN, same CPU seconds and augmentation",
+    ablation=caps[1]["test"],
+    ablation_name="one routing iteration",
+    fmt=".3f",
     headline=True,
 )
-run.metric("train_seconds_capsnet", caps_seconds, fmt=".1f")
-run.metric("train_seconds_cnn", cnn_seconds, fmt=".1f")
+run.metric("test_accuracy_one_iteration", caps[1]["test"], fmt=".3f")
+run.metric("test_accuracy_cnn", acc_cnn, fmt=".3f")
+run.metric("val_accuracy", caps[3]["val"], fmt=".3f")
+run.metric("train_cpu_seconds_capsnet", caps[3]["seconds"], fmt=".0f")
+run.metric("train_cpu_seconds_cnn", cnn_seconds, fmt=".0f")
 run.finish()
