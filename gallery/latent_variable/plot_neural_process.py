@@ -67,7 +67,7 @@ def pixel_gaussian_ll(images, n_context, seed=0):
 
 
 sizes = [10, 30, 50, 100, 200]
-S = scale(32, 2)
+S = scale(16, 2)
 ll = {
     "NP": [log_likelihood(model, x_test, n, samples=S, device=DEVICE) for n in sizes],
     "CNP": [log_likelihood(cnp, x_test, n, device=DEVICE) for n in sizes],
