@@ -8,6 +8,8 @@ encode only what the label does not say (slant, thickness, style), and sampling 
 I) with a chosen y draws a digit of that class.
 """
 
+import math
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -78,14 +80,28 @@ def cvae_loss(x, logits, mu, logvar):
     return (recon + kl).mean(), recon.mean(), kl.mean()
 
 
-def train(model, x_train, y_train, device, epochs=30, batch_size=100, lr=3e-3):
+def train(
+    model,
+    x_train,
+    y_train,
+    *,
+    epochs=30,
+    batch_size=100,
+    lr=3e-3,
+    device="cpu",
+    seed=None,
+    log=None,
+):
     """Adam with a cosine schedule on the negative conditional ELBO. Returns per-epoch
-    losses."""
+    ``loss`` and ``kl`` (training averages, nats per image); ``log(epoch, hist)`` is
+    called after each epoch when given."""
+    if seed is not None:
+        torch.manual_seed(seed)
     model.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
     hist = {"loss": [], "kl": []}
-    for _ in range(epochs):
+    for epoch in range(epochs):
         model.train()
         tot, tot_kl = 0.0, 0.0
         for idx in torch.randperm(len(x_train)).split(batch_size):
@@ -98,11 +114,49 @@ def train(model, x_train, y_train, device, epochs=30, batch_size=100, lr=3e-3):
         sched.step()
         hist["loss"].append(tot / len(x_train))
         hist["kl"].append(tot_kl / len(x_train))
+        if log is not None:
+            log(epoch, hist)
     return hist
 
 
 @torch.no_grad()
-def sample(model, labels, device):
+def evaluate(model, x, y, *, batch_size=500, device="cpu"):
+    """Held-out negative conditional ELBO and its KL part, nats per image (one
+    posterior sample per image)."""
+    model.eval()
+    tot, kl_tot = 0.0, 0.0
+    for xb, yb in zip(x.split(batch_size), y.split(batch_size)):
+        loss, _, kl = cvae_loss(xb.to(device), *model(xb.to(device), yb.to(device)))
+        tot, kl_tot = tot + loss.item() * len(xb), kl_tot + kl.item() * len(xb)
+    return tot / len(x), kl_tot / len(x)
+
+
+@torch.no_grad()
+def iw_nll(model, x, y, *, k=100, batch_size=50, device="cpu"):
+    """Importance-weighted estimate of -log p(x|y), nats per image: -log (1/k) sum_i
+    p(x|z_i, y) p(z_i) / q(z_i|x, y) with z_i ~ q(z|x, y) (k = 1: the -ELBO)."""
+    model.eval()
+    total, normal = 0.0, torch.distributions.Normal
+    for xb, yb in zip(x.split(batch_size), y.split(batch_size)):
+        xb, yb = xb.to(device).flatten(1), yb.to(device)
+        mu, logvar = model.encode(xb, yb)
+        std = torch.exp(0.5 * logvar)
+        z = mu + std * torch.randn(k, *mu.shape, device=device)  # (k, B, D)
+        logits = model.decode(z.flatten(0, 1), yb.repeat(k)).view(k, len(xb), -1)
+        log_px = -F.binary_cross_entropy_with_logits(
+            logits, xb.expand(k, -1, -1), reduction="none"
+        ).sum(-1)
+        log_w = (
+            log_px
+            + normal(0.0, 1.0).log_prob(z).sum(-1)
+            - normal(mu, std).log_prob(z).sum(-1)
+        )
+        total -= (torch.logsumexp(log_w, 0) - math.log(k)).sum().item()
+    return total / len(x)
+
+
+@torch.no_grad()
+def sample(model, labels, *, device="cpu"):
     """One digit per requested label: z ~ N(0, I), decoded with the label. Returns pixel
     probabilities of shape (len(labels), 1, 28, 28)."""
     model.eval()
@@ -115,6 +169,7 @@ if __name__ == "__main__":
     torch.manual_seed(0)
     x, y = (torch.rand(256, 1, 28, 28) > 0.7).float(), torch.randint(0, 10, (256,))
     model = CVAE(z_dim=4, width=4, hidden=32)
-    hist = train(model, x, y, torch.device("cpu"), epochs=3, batch_size=64)
+    hist = train(model, x, y, epochs=3, batch_size=64)
     print(f"cvae: train loss per epoch {[round(v, 1) for v in hist['loss']]}")
-    print("samples", tuple(sample(model, [0, 1, 2], "cpu").shape))
+    print("samples", tuple(sample(model, [0, 1, 2]).shape))
+    print(f"cvae: -log p(x|y), k = 20: {iw_nll(model, x, y, k=20):.1f}")

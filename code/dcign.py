@@ -68,19 +68,23 @@ class DCIGN(nn.Module):
             nn.Flatten(),
         )
 
-    def forward(self, x, active=None, scale=1.0):
+    def forward(self, x, active=None, scale=1.0, replace_grad=True):
         """``active``: bool mask (z_dim,) of the latents this batch may vary; None:
-        plain VAE."""
+        plain VAE. ``replace_grad=False`` clamps with the ordinary gradient through
+        the batch mean (the ablation of the paper's gradient replacement)."""
         mu, logvar = self.enc(x.flatten(1)).chunk(2, dim=1)
         z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
-        if active is not None:
+        if active is not None and replace_grad:
             z = ClampToMean.apply(z, active.expand_as(z), scale)
+        elif active is not None:
+            z = torch.where(active, z, z.mean(0, keepdim=True).expand_as(z))
         return self.dec(z), mu, logvar
 
 
 def dcign_loss(x, logits, mu, logvar):
-    """Negative ELBO per image: Bernoulli NLL (soft targets) summed over pixels +
-    analytic KL."""
+    """The VAE's loss per image: Bernoulli cross-entropy against the grey levels (soft
+    targets, so not a normalised likelihood, hence not a true ELBO) summed over
+    pixels, plus the analytic KL."""
     recon = F.binary_cross_entropy_with_logits(
         logits, x.flatten(1), reduction="none"
     ).sum(1)
@@ -107,64 +111,77 @@ def transform(x, angle, thickness):
     return F.grid_sample(x, grid, align_corners=False)
 
 
-def clamped_batch(x_pool, factor, n, max_angle=60.0):
-    """A batch in which only ``factor`` ('angle', 'thickness' or 'identity') varies."""
-    if factor == "identity":
-        base = x_pool[torch.randint(len(x_pool), (n,))]
-        return transform(
-            base,
-            torch.full((n,), (torch.rand(()).item() * 2 - 1) * max_angle),
-            torch.full((n,), 2 * torch.rand(()).item()),
-        )
-    base = x_pool[torch.randint(len(x_pool), (1,))].expand(n, -1, -1, -1)
+def clamped_factors(n_pool, factor, n, max_angle=60.0):
+    """Digit indices, angles and thicknesses of a batch in which only ``factor``
+    ('angle', 'thickness' or 'identity') varies and the other two are shared."""
+    one = lambda lo, hi: torch.full((n,), lo + (hi - lo) * torch.rand(()).item())  # noqa: E731
+    idx = (
+        torch.randint(n_pool, (n,))
+        if factor == "identity"
+        else torch.randint(n_pool, (1,)).expand(n)
+    )
     angle = (
         (torch.rand(n) * 2 - 1) * max_angle
         if factor == "angle"
-        else torch.full((n,), (torch.rand(()).item() * 2 - 1) * max_angle)
+        else one(-max_angle, max_angle)
     )
-    thick = (
-        2 * torch.rand(n)
-        if factor == "thickness"
-        else torch.full((n,), 2 * torch.rand(()).item())
-    )
-    return transform(base, angle, thick)
+    thick = 2 * torch.rand(n) if factor == "thickness" else one(0.0, 2.0)
+    return idx, angle, thick
 
 
-def train(model, x_pool, device, steps=2000, batch_size=32, lr=2e-3, clamp=True):
-    """Each step draws a clamped batch for a random factor; ``clamp=False`` trains a
-    plain VAE on the same batches. Returns the per-step losses."""
+def clamped_batch(x_pool, factor, n, max_angle=60.0):
+    """A rendered batch in which only ``factor`` varies."""
+    idx, angle, thick = clamped_factors(len(x_pool), factor, n, max_angle)
+    return transform(x_pool[idx], angle, thick)
+
+
+def active_mask(factor, z_dim):
+    """The latents a batch varying ``factor`` may use: that factor's own, or for
+    'identity' every latent not assigned to a named factor."""
+    named = sum(FACTORS.values(), [])
+    idx = FACTORS.get(factor, [i for i in range(z_dim) if i not in named])
+    mask = torch.zeros(z_dim, dtype=torch.bool)
+    mask[idx] = True
+    return mask
+
+
+def train(
+    model,
+    x_pool,
+    *,
+    steps=2000,
+    batch_size=32,
+    lr=2e-3,
+    clamp=True,
+    replace_grad=True,
+    device="cpu",
+    seed=None,
+    log=None,
+):
+    """Each step draws a clamped batch for the next factor in turn; ``clamp=False``
+    trains a plain VAE on the same batches. Returns the per-step ``loss``;
+    ``log(step, hist)`` is called every 100 steps when given."""
+    if seed is not None:
+        torch.manual_seed(seed)
     model.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    factors, hist = ["angle", "thickness", "identity"], []
+    factors, hist = ["angle", "thickness", "identity"], {"loss": []}
     for step in range(steps):
         factor = factors[step % 3]
         x = clamped_batch(x_pool, factor, batch_size).to(device)
-        active = None
-        if clamp:
-            fixed = sum(FACTORS.values(), [])
-            idx = (
-                FACTORS[factor]
-                if factor in FACTORS
-                else [i for i in range(model.z_dim) if i not in fixed]
-            )
-            active = torch.zeros(model.z_dim, dtype=torch.bool, device=device)
-            active[idx] = True
-        loss = dcign_loss(x, *model(x, active))
+        active = active_mask(factor, model.z_dim).to(device) if clamp else None
+        loss = dcign_loss(x, *model(x, active, replace_grad=replace_grad))
         opt.zero_grad()
         loss.backward()
         opt.step()
-        hist.append(loss.item())
+        hist["loss"].append(loss.item())
+        if log is not None and step % 100 == 0:
+            log(step, hist)
     return hist
 
 
 if __name__ == "__main__":
     torch.manual_seed(0)
     x = torch.rand(64, 1, 28, 28).pow(4)
-    hist = train(
-        DCIGN(z_dim=4, width=4, hidden=32),
-        x,
-        torch.device("cpu"),
-        steps=30,
-        batch_size=16,
-    )
-    print(f"dcign: loss first {hist[0]:.1f}, last {hist[-1]:.1f}")
+    hist = train(DCIGN(z_dim=4, width=4, hidden=32), x, steps=30, batch_size=16)
+    print(f"dcign: loss first {hist['loss'][0]:.1f}, last {hist['loss'][-1]:.1f}")

@@ -25,12 +25,15 @@ def mlp(sizes):
 
 class NeuralProcess(nn.Module):
     """x: (B, N, x_dim) coordinates, y: (B, N, y_dim) values. Context sets are
-    aggregated by the mean over N."""
+    aggregated by the mean over N. ``z_dim=0`` drops the latent path: a conditional
+    neural process (CNP), deterministic given the context."""
 
     def __init__(self, x_dim=2, y_dim=1, h=128, r_dim=128, z_dim=64):
         super().__init__()
+        self.z_dim = z_dim
         self.det = mlp([x_dim + y_dim, h, h, r_dim])  # deterministic path
-        self.lat = mlp([x_dim + y_dim, h, h, 2 * z_dim])  # latent path (per point)
+        if z_dim:
+            self.lat = mlp([x_dim + y_dim, h, h, 2 * z_dim])  # latent path (per point)
         self.dec = mlp([x_dim + r_dim + z_dim, h, h, h, 2 * y_dim])
 
     def latent(self, x, y):
@@ -42,31 +45,37 @@ class NeuralProcess(nn.Module):
         """Predictive mean and standard deviation at targets xt (B, T, x_dim). Without
         z, a z is drawn from q(z | context)."""
         r = self.det(torch.cat([xc, yc], -1)).mean(1)  # (B, r_dim), order-free
-        if z is None:
+        if z is None and self.z_dim:
             mu, sigma = self.latent(xc, yc)
             z = mu + sigma * torch.randn_like(mu)
+        codes = [r] if not self.z_dim else [r, z]
         T = xt.shape[1]
-        h = torch.cat(
-            [xt, r[:, None].expand(-1, T, -1), z[:, None].expand(-1, T, -1)], -1
-        )
+        h = torch.cat([xt] + [c[:, None].expand(-1, T, -1) for c in codes], -1)
         mean, s = self.dec(h).chunk(2, -1)
         return mean, 0.05 + 0.95 * F.softplus(s)
 
 
+def gaussian_kl(mu_q, sig_q, mu_p, sig_p):
+    """KL(N(mu_q, sig_q^2) || N(mu_p, sig_p^2)), summed over the last dimension."""
+    var_ratio = (sig_q / sig_p) ** 2
+    return 0.5 * (var_ratio + ((mu_q - mu_p) / sig_p) ** 2 - 1 - var_ratio.log()).sum(
+        -1
+    )
+
+
 def np_loss(model, xc, yc, xt, yt):
     """Negative ELBO per image: -E_{q(z|C,T)} log N(yt; mean, std) summed over targets
-    + KL(q(z | C and T) || q(z | C)) (the context posterior stands in for the prior)."""
+    + KL(q(z | C and T) || q(z | C)) (the context posterior stands in for the prior).
+    Without a latent path (a CNP) only the negative log-likelihood remains."""
+    if not model.z_dim:
+        mean, std = model(xc, yc, xt)
+        return -torch.distributions.Normal(mean, std).log_prob(yt).sum((1, 2)).mean()
     mu_t, sig_t = model.latent(xt, yt)  # targets include the context
     mu_c, sig_c = model.latent(xc, yc)
     z = mu_t + sig_t * torch.randn_like(mu_t)
     mean, std = model(xc, yc, xt, z=z)
     nll = -torch.distributions.Normal(mean, std).log_prob(yt).sum((1, 2))
-    kl = (
-        torch.log(sig_c / sig_t)
-        + (sig_t**2 + (mu_t - mu_c) ** 2) / (2 * sig_c**2)
-        - 0.5
-    ).sum(-1)
-    return (nll + kl).mean()
+    return (nll + gaussian_kl(mu_t, sig_t, mu_c, sig_c)).mean()
 
 
 def pixel_grid(size=28):
@@ -79,22 +88,28 @@ def pixel_grid(size=28):
 def train(
     model,
     images,
-    device,
+    *,
     steps=1000,
     batch_size=16,
     n_target=300,
     max_context=200,
     lr=5e-4,
+    device="cpu",
+    seed=None,
+    log=None,
 ):
-    """Each step: a batch of images, a random number of context pixels, and a random set
-    of target pixels that contains the context. Returns per-step losses (nats per
-    image)."""
+    """Each step: a batch of images, a random number (3 to ``max_context``) of context
+    pixels, and a random set of target pixels that contains the context. Returns the
+    per-step ``loss`` (nats per image); ``log(step, hist)`` is called every 100 steps
+    when given."""
+    if seed is not None:
+        torch.manual_seed(seed)
     model.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     grid = pixel_grid().to(device)
     y_all = images.flatten(1)[..., None]  # (N, 784, 1)
-    hist = []
-    for _ in range(steps):
+    hist = {"loss": []}
+    for step in range(steps):
         idx = torch.randint(len(images), (batch_size,))
         y = y_all[idx].to(device)
         n_c = int(torch.randint(3, max_context + 1, ()))
@@ -104,42 +119,50 @@ def train(
         opt.zero_grad()
         loss.backward()
         opt.step()
-        hist.append(loss.item())
+        hist["loss"].append(loss.item())
+        if log is not None and step % 100 == 0:
+            log(step, hist)
     return hist
 
 
-@torch.no_grad()
-def log_likelihood(model, images, n_context, device, samples=16, seed=0):
-    """Held-out predictive log-likelihood per pixel, log (1/S) sum_s p(y | z_s,
-    context), over all 784 pixels of each image, with n_context random context pixels;
-    z_s ~ q(z | context)."""
-    model.eval()
+def context_split(n_images, n_context, seed=0):
+    """For each image, a random permutation of its 784 pixels: the first
+    ``n_context`` are the context, the rest the unseen targets. Shape (n_images,
+    784)."""
     g = torch.Generator().manual_seed(seed)
+    return torch.stack([torch.randperm(784, generator=g) for _ in range(n_images)])
+
+
+@torch.no_grad()
+def log_likelihood(model, images, n_context, *, samples=16, seed=0, device="cpu"):
+    """Held-out predictive log-likelihood of the pixels not in the context, per
+    pixel: log (1/S) sum_s prod_t p(y_t | z_s, context) with z_s ~ q(z | context), the
+    product over all unseen pixels of an image (a joint score: it rewards samples
+    that are coherent across pixels). A CNP's is the sum of its marginals."""
+    model.eval()
     grid = pixel_grid().to(device)
     y = images.flatten(1)[..., None].to(device)
-    B = len(images)
-    perm = torch.stack(
-        [torch.randperm(784, generator=g)[:n_context] for _ in range(B)]
-    ).to(device)
-    xc = grid[perm]
-    yc = torch.gather(y, 1, perm[..., None])
-    xt = grid.expand(B, -1, -1)
+    perm = context_split(len(images), n_context, seed).to(device)
+    ctx, tgt = perm[:, :n_context], perm[:, n_context:]
+    xc, yc = grid[ctx], torch.gather(y, 1, ctx[..., None])
+    xt, yt = grid[tgt], torch.gather(y, 1, tgt[..., None])
     lls = torch.stack(
         [
-            torch.distributions.Normal(*model(xc, yc, xt)).log_prob(y).sum((1, 2))
-            for _ in range(samples)
+            torch.distributions.Normal(*model(xc, yc, xt)).log_prob(yt).sum((1, 2))
+            for _ in range(samples if model.z_dim else 1)
         ]
     )
-    return ((torch.logsumexp(lls, 0) - math.log(samples)) / 784).mean().item()
+    n_draws = len(lls)
+    return ((torch.logsumexp(lls, 0) - math.log(n_draws)) / tgt.shape[1]).mean().item()
 
 
 if __name__ == "__main__":
     torch.manual_seed(0)
     imgs = torch.rand(32, 1, 28, 28)
     model = NeuralProcess(h=32, r_dim=32, z_dim=8)
-    hist = train(model, imgs, torch.device("cpu"), steps=20, batch_size=4, n_target=100)
+    hist = train(model, imgs, steps=20, batch_size=4, n_target=100)["loss"]
     print(f"neural_process: loss first {hist[0]:.1f}, last {hist[-1]:.1f}")
     print(
-        f"held-out log-likelihood per pixel, 50 context points: "
-        f"{log_likelihood(model, imgs[:4], 50, 'cpu', samples=2):.3f}"
+        f"held-out log-likelihood per unseen pixel, 50 context points: "
+        f"{log_likelihood(model, imgs[:4], 50, samples=2):.3f}"
     )

@@ -15,12 +15,12 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
-def planar_flow(z, u, w, b):
+def planar_flow(z, u, w, b, eps=1e-4):
     """One planar flow on z (..., D) with parameters u, w (..., D) and b (...,). u is
-    first made to satisfy w^T u >= -1 (invertibility). Returns f(z) and log|det df/dz|
-    of shape (...,)."""
+    first made to satisfy w^T u >= -1 (invertibility); ``eps`` keeps that correction
+    finite as w -> 0. Returns f(z) and log|det df/dz| of shape (...,)."""
     wu = (w * u).sum(-1, keepdim=True)
-    u = u + (F.softplus(wu) - 1 - wu) * w / (w * w).sum(-1, keepdim=True)
+    u = u + (F.softplus(wu) - 1 - wu) * w / ((w * w).sum(-1, keepdim=True) + eps)
     a = torch.tanh((w * z).sum(-1, keepdim=True) + b.unsqueeze(-1))
     psi = (1 - a * a) * w  # h'(w^T z + b) w
     logdet = torch.log((1 + (u * psi).sum(-1)).abs() + 1e-8)
@@ -28,20 +28,29 @@ def planar_flow(z, u, w, b):
 
 
 class Flow2D(nn.Module):
-    """K planar flows with free parameters, for fitting a 2-D density."""
+    """K planar flows with free parameters, for fitting a 2-D density, on a learned
+    diagonal Gaussian base (K = 0 is that Gaussian alone). ``restarts`` independent
+    copies are fitted side by side; z has shape (restarts, n, dim)."""
 
-    def __init__(self, K, dim=2):
+    def __init__(self, K, dim=2, restarts=1):
         super().__init__()
-        self.u = nn.Parameter(0.1 * torch.randn(K, dim))
-        self.w = nn.Parameter(0.1 * torch.randn(K, dim))
-        self.b = nn.Parameter(torch.zeros(K))
+        self.u = nn.Parameter(0.1 * torch.randn(restarts, K, dim))
+        self.w = nn.Parameter(0.1 * torch.randn(restarts, K, dim))
+        self.b = nn.Parameter(torch.zeros(restarts, K))
+        self.loc = nn.Parameter(torch.zeros(restarts, 1, dim))
+        self.log_scale = nn.Parameter(torch.zeros(restarts, 1, dim))
 
-    def forward(self, z):
-        logdet = torch.zeros(z.shape[0], device=z.device)
-        for u, w, b in zip(self.u, self.w, self.b):
-            z, ld = planar_flow(z, u, w, b)
-            logdet = logdet + ld
-        return z, logdet
+    def forward(self, eps):
+        """Push eps ~ N(0, I), shape (restarts, n, dim), through the base and the
+        flows. Returns z_K and log q_K(z_K), both per restart and sample."""
+        z = self.loc + self.log_scale.exp() * eps
+        log_q = (-0.5 * eps**2 - 0.5 * math.log(2 * math.pi) - self.log_scale).sum(-1)
+        for k in range(self.u.shape[1]):
+            z, ld = planar_flow(
+                z, self.u[:, None, k], self.w[:, None, k], self.b[:, None, k]
+            )
+            log_q = log_q - ld
+        return z, log_q
 
 
 def U1(z):
@@ -59,26 +68,27 @@ def U2(z):
 
 
 def density_loss(flow, energy, n=256, beta=1.0):
-    """KL(q_K || p) up to the constant log Z: E_q0[log q0(z0) - sum log|det| + beta
-    U(z_K)]."""
-    z0 = torch.randn(n, 2, device=flow.u.device)
-    zk, logdet = flow(z0)
-    log_q0 = -0.5 * (z0**2).sum(1) - math.log(2 * math.pi)
-    return (log_q0 - logdet + beta * energy(zk)).mean()
+    """KL(q_K || p) up to the constant log Z, per restart: E_q[log q_K(z_K) + beta
+    U(z_K)], shape (restarts,)."""
+    eps = torch.randn(flow.u.shape[0], n, flow.u.shape[2], device=flow.u.device)
+    zk, log_q = flow(eps)
+    return (log_q + beta * energy(zk.flatten(0, 1)).view(zk.shape[:2])).mean(1)
 
 
-def train_density(flow, energy, steps=2000, lr=1e-2, device="cpu"):
-    """Adam on the flow's KL to exp(-U), with the energy annealed in over the first
-    half."""
+def train_density(flow, energy, *, steps=2000, lr=1e-2, device="cpu", seed=None):
+    """Adam on every restart's KL to exp(-U), the energy annealed in over the first
+    half. Returns per-step ``loss``, a list of one value per restart."""
+    if seed is not None:
+        torch.manual_seed(seed)
     flow.to(device)
     opt = torch.optim.Adam(flow.parameters(), lr=lr)
-    hist = []
+    hist = {"loss": []}
     for t in range(steps):
         loss = density_loss(flow, energy, beta=min(1.0, 0.01 + 2 * t / steps))
         opt.zero_grad()
-        loss.backward()
+        loss.sum().backward()  # restarts share no parameter: each gets its own gradient
         opt.step()
-        hist.append(loss.item())
+        hist["loss"].append(loss.tolist())
     return hist
 
 
@@ -113,20 +123,24 @@ class VAENF(nn.Module):
             nn.Flatten(),
         )
 
-    def forward(self, x):
+    def forward(self, x, samples=None):
+        """Logits of p(x|z_K), log q_K(z_K|x) and z_K for one posterior sample per
+        image, or for ``samples`` of them (a leading dimension)."""
         D, K = self.z_dim, self.K
         h = self.enc(x.flatten(1))
-        mu, logvar, fp = h[:, :D], h[:, D : 2 * D], h[:, 2 * D :].view(-1, K, 2 * D + 1)
-        z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
-        log_q = (
-            -0.5 * ((z - mu) ** 2 / logvar.exp() + logvar + math.log(2 * math.pi))
-        ).sum(1)
+        mu, logvar = h[:, :D], h[:, D : 2 * D]
+        fp = h[:, 2 * D :].view(len(h), K, 2 * D + 1)  # each flow's (u, w, b)
+        shape = mu.shape if samples is None else (samples, *mu.shape)
+        eps = torch.randn(shape, device=mu.device)
+        z = mu + torch.exp(0.5 * logvar) * eps
+        log_q = (-0.5 * (eps**2 + logvar + math.log(2 * math.pi))).sum(-1)
         for k in range(K):
             z, logdet = planar_flow(
                 z, fp[:, k, :D], fp[:, k, D : 2 * D], fp[:, k, 2 * D]
             )
             log_q = log_q - logdet  # log q_K(z_K)
-        return self.dec(z), log_q, z
+        logits = self.dec(z.reshape(-1, D)).view(*z.shape[:-1], -1)
+        return logits, log_q, z
 
 
 def vae_nf_loss(x, logits, log_q, z):
@@ -141,14 +155,28 @@ def vae_nf_loss(x, logits, log_q, z):
     return (recon + kl).mean(), recon.mean(), kl.mean()
 
 
-def train(model, x_train, device, epochs=20, batch_size=100, lr=2e-3):
-    """Adam with a cosine schedule on the negative ELBO. Returns per-epoch train
-    losses."""
+def train(
+    model,
+    x_train,
+    *,
+    epochs=20,
+    batch_size=100,
+    lr=2e-3,
+    x_val=None,
+    device="cpu",
+    seed=None,
+    log=None,
+):
+    """Adam with a cosine schedule on the negative ELBO. Returns per-epoch ``train``
+    loss and, when ``x_val`` is given, ``val`` loss (nats per image); ``log(epoch,
+    hist)`` is called after each epoch when given."""
+    if seed is not None:
+        torch.manual_seed(seed)
     model.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
-    hist = []
-    for _ in range(epochs):
+    hist = {"train": [], "val": []}
+    for epoch in range(epochs):
         model.train()
         total = 0.0
         for idx in torch.randperm(len(x_train)).split(batch_size):
@@ -159,13 +187,17 @@ def train(model, x_train, device, epochs=20, batch_size=100, lr=2e-3):
             opt.step()
             total += loss.item() * len(idx)
         sched.step()
-        hist.append(total / len(x_train))
+        hist["train"].append(total / len(x_train))
+        if x_val is not None:
+            hist["val"].append(evaluate(model, x_val, device=device)[0])
+        if log is not None:
+            log(epoch, hist)
     return hist
 
 
 @torch.no_grad()
-def evaluate(model, x, device, batch_size=500):
-    """Held-out negative ELBO and its KL part, nats per image."""
+def evaluate(model, x, *, batch_size=500, device="cpu"):
+    """Held-out negative ELBO and its KL part, nats per image (one sample)."""
     model.eval()
     out = torch.zeros(2)
     for xb in x.split(batch_size):
@@ -174,17 +206,34 @@ def evaluate(model, x, device, batch_size=500):
     return (out / len(x)).tolist()
 
 
+@torch.no_grad()
+def iw_nll(model, x, *, k=100, batch_size=50, device="cpu"):
+    """Importance-weighted estimate of -log p(x), nats per image: -log (1/k) sum_i
+    p(x|z_i) p(z_i) / q_K(z_i|x), the z_i drawn through the flows (k = 1: the
+    -ELBO)."""
+    model.eval()
+    total = 0.0
+    for xb in x.split(batch_size):
+        xb = xb.to(device).flatten(1)
+        logits, log_q, z = model(xb, samples=k)  # (k, B, 784), (k, B), (k, B, D)
+        log_px = -F.binary_cross_entropy_with_logits(
+            logits, xb.expand(k, -1, -1), reduction="none"
+        ).sum(-1)
+        log_pz = (-0.5 * (z**2 + math.log(2 * math.pi))).sum(-1)
+        log_w = log_px + log_pz - log_q
+        total -= (torch.logsumexp(log_w, 0) - math.log(k)).sum().item()
+    return total / len(x)
+
+
 if __name__ == "__main__":
     torch.manual_seed(0)
-    flow = Flow2D(K=4)
-    h = train_density(flow, U2, steps=100)
-    print(f"vae_nf: 2-D flow loss {h[0]:.2f} -> {h[-1]:.2f}")
+    flow = Flow2D(K=4, restarts=2)
+    h = train_density(flow, U2, steps=100)["loss"]
+    print(f"vae_nf: 2-D flow loss per restart {h[0]} -> {h[-1]}")
     x = (torch.rand(256, 1, 28, 28) > 0.7).float()
-    hist = train(
-        VAENF(z_dim=4, K=2, width=4, hidden=32),
-        x,
-        torch.device("cpu"),
-        epochs=3,
-        batch_size=64,
+    model = VAENF(z_dim=4, K=2, width=4, hidden=32)
+    hist = train(model, x, epochs=3, batch_size=64)
+    print(f"vae_nf: train loss per epoch {[round(v, 1) for v in hist['train']]}")
+    print(
+        f"vae_nf: importance-weighted -log p(x), k = 20: {iw_nll(model, x, k=20):.1f}"
     )
-    print(f"vae_nf: train loss per epoch {[round(v, 1) for v in hist]}")

@@ -2,12 +2,15 @@
 IntroVAE against a plain VAE
 ============================
 
-Trains an IntroVAE (the encoder doubles as the discriminator) and a plain VAE with the
-same encoder and decoder sizes and about the same training seconds on the 4,000 training
-digits of MNIST 5,000, binarized at 0.5. It compares their samples from the prior side
-by side, their sharpness (the mean variance of each sample's Laplacian, beside that of
-real held-out digits), and a Fréchet distance between samples and real digits in the
-features of a digit classifier trained in the same run (lower is better).
+Trains an IntroVAE (the encoder doubles as the discriminator) on 3,500 training digits
+of MNIST 5,000 with their grey levels kept (continuous intensities in [0, 1], so real
+and generated digits are both grey and "are the pixels exactly 0 or 1" is no cue), and
+compares its prior samples with the held-out test digits by a Fréchet distance in the
+features of the shared digit classifier (the headline; lower is better). In the same
+run: the ablation, the same networks and training loop with the adversarial term off
+(alpha = 0, a plain VAE) given the same CPU time; and the trivial ways to sharpen that
+VAE's samples, thresholding them at 0.5 or drawing Bernoulli pixels from them, which a
+sharpness measure would reward.
 """
 
 # %%
@@ -17,62 +20,65 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-import toydata
-import vae
 from _example import DEVICE, scale, start
-from _measure import digit_classifier, frechet_distance
+from _latent import mnist_splits
+from _measure import digit_classifier, fd_reference, frechet_distance
 from introvae import Decoder, Encoder, laplacian_variance, sample, train
 
 run = start("introvae")
 
-x_train, _, x_test, _ = toydata.mnist()
-x_train = (x_train[: scale(4000, 300)] > 0.5).float()
-x_real = (x_test > 0.5).float()
-
-# %%
-# IntroVAE: margin m = 40 nats (above the KL a trained VAE gives real digits, about 20),
-# alpha = 0.25 on the adversarial terms, the Bernoulli reconstruction at full weight.
-t0 = time.perf_counter()
-enc, dec = (
-    Encoder(z_dim=16, width=16, hidden=256),
-    Decoder(z_dim=16, width=16, hidden=256),
+x_train, _, _, _, x_test, _ = mnist_splits(
+    n_train=scale(3500, 300), n_test=scale(1000, 200), binarize=False
 )
-hist = train(
-    enc, dec, x_train, DEVICE, epochs=scale(14, 1), lr=2e-3, margin=40.0, alpha=0.25
-)
-sec_intro = time.perf_counter() - t0
 
 # %%
-# The plain VAE: same layer sizes; an IntroVAE step costs about three VAE steps (three
-# encoder and two decoder passes), so the VAE gets three times the epochs.
-t0 = time.perf_counter()
-plain = vae.VAE(z_dim=16, width=16, hidden=256)
-vae.train(plain, x_train, DEVICE, epochs=scale(42, 3), lr=3e-3)
-sec_vae = time.perf_counter() - t0
-print(f"training seconds: IntroVAE {sec_intro:.1f}, VAE {sec_vae:.1f}")
+# IntroVAE: margin m = 40 nats (above the KL a trained VAE gives real digits, about
+# 20), alpha = 0.25 on the adversarial terms, the reconstruction (Bernoulli
+# cross-entropy against the grey levels) at full weight. These, the epochs and the
+# learning rate were set by the Fréchet distance to the 500 validation digits.
+t0 = time.process_time()
+enc, dec = Encoder(z_dim=16), Decoder(z_dim=16)
+opts = dict(batch_size=100, lr=2e-3, device=DEVICE)
+hist = train(enc, dec, x_train, epochs=scale(10, 1), margin=40.0, alpha=0.25, **opts)
+sec_intro = time.process_time() - t0
 
 # %%
-# Samples from the prior (the decoders' pixel probabilities), their sharpness and
-# Fréchet distance.
-torch.manual_seed(1)
+# The ablation: the same networks and loop with alpha = 0, which is a plain VAE. An
+# IntroVAE step costs about three VAE steps (it also decodes a prior sample and
+# re-encodes two generated batches, forward and backward), so the VAE gets three
+# times the epochs: about the same CPU time.
+t0 = time.process_time()
+enc0, dec0 = Encoder(z_dim=16), Decoder(z_dim=16)
+train(enc0, dec0, x_train, epochs=scale(30, 3), alpha=0.0, **opts)
+sec_vae = time.process_time() - t0
+print(f"training CPU seconds: IntroVAE {sec_intro:.1f}, VAE {sec_vae:.1f}")
+
+# %%
+# 1,000 prior samples of each (the decoders' pixel probabilities, grey like the
+# data), the VAE's samples thresholded at 0.5 and with Bernoulli pixels, and their
+# Fréchet distances to the 1,000 test digits; ``fd_reference`` gives the distance of
+# 1,000 real training digits (the floor: what a perfect generator would score).
 n = scale(1000, 100)
-s_intro = sample(dec, n, DEVICE).cpu()
-s_vae = vae.sample(plain, n, DEVICE).cpu().view(-1, 1, 28, 28)
-sharp = {
-    k: laplacian_variance(v).mean().item()
-    for k, v in [("VAE", s_vae), ("IntroVAE", s_intro), ("real", x_real[:n])]
+s_intro = sample(dec, n, device=DEVICE).cpu()
+s_vae = sample(dec0, n, device=DEVICE).cpu()
+sets = {
+    "VAE": s_vae,
+    "VAE, thresholded": (s_vae > 0.5).float(),
+    "VAE, Bernoulli pixels": torch.bernoulli(s_vae),
+    "IntroVAE": s_intro,
 }
 clf = digit_classifier(DEVICE)
-real_f = clf.feats(x_real[:n])
-fd = {
-    "VAE": frechet_distance(clf.feats(s_vae), real_f),
-    "IntroVAE": frechet_distance(clf.feats(s_intro), real_f),
-}
-for k in ("VAE", "IntroVAE"):
-    print(
-        f"{k:9s} sharpness {sharp[k]:.3f} (real {sharp['real']:.3f}), Fréchet distance "
-        f"{fd[k]:.1f}"
-    )
+real_f = clf.feats(x_test[:n])
+fd = {k: frechet_distance(clf.feats(v), real_f) for k, v in sets.items()}
+floor = fd_reference(clf, n=n)["floor"]
+sharp = {k: laplacian_variance(v).mean().item() for k, v in sets.items()}
+sharp["real"] = laplacian_variance(x_test[:n]).mean().item()
+for k in sets:
+    print(f"{k:22s} Fréchet distance {fd[k]:7.1f}   sharpness {sharp[k]:.3f}")
+print(
+    f"real training digits   Fréchet distance {floor:7.1f}   sharpness "
+    f"{sharp['real']:.3f} (test digits)"
+)
 
 
 def tile(imgs, rows, cols):
@@ -86,19 +92,23 @@ def tile(imgs, rows, cols):
 
 
 fig, ax = plt.subplots(
-    1, 4, figsize=(12, 3.6), gridspec_kw=dict(width_ratios=[1, 1, 1, 0.8])
+    1, 5, figsize=(13, 3.4), gridspec_kw=dict(width_ratios=[1, 1, 1, 1, 1.1])
 )
 for a, imgs, t in [
     (ax[0], s_vae, "VAE samples"),
-    (ax[1], s_intro, "IntroVAE samples"),
-    (ax[2], x_real, "real held-out digits"),
+    (ax[1], sets["VAE, thresholded"], "VAE, thresholded"),
+    (ax[2], s_intro, "IntroVAE samples"),
+    (ax[3], x_test, "real held-out digits"),
 ]:
     a.imshow(tile(imgs, 6, 6), cmap="gray_r", vmin=0, vmax=1)
-    a.set_title(t)
+    a.set_title(t, fontsize=9)
     a.axis("off")
-names = ["VAE", "IntroVAE", "real"]
-ax[3].bar(names, [sharp[k] for k in names], color=["tab:blue", "tab:orange", "0.5"])
-ax[3].set(ylabel="mean Laplacian variance", title="Sharpness")
+names = list(sets)
+ax[4].barh(names, [fd[k] for k in names], color=["tab:blue"] * 3 + ["tab:orange"])
+ax[4].axvline(floor, color="k", ls=":", lw=1, label="real digits (floor)")
+ax[4].set(xlabel="Fréchet distance to test digits", title="Lower is better")
+ax[4].legend(frameon=False, fontsize=7)
+ax[4].tick_params(labelsize=7)
 fig.tight_layout()
 
 # %%
@@ -117,28 +127,44 @@ ax[1].legend(frameon=False, fontsize=8)
 fig.tight_layout()
 
 # %%
-# Metrics: sharpness relative to real digits (1 = as sharp as real), and the Fréchet
-# distance.
-run.metric(
-    "sharpness_vs_real",
-    sharp["IntroVAE"] / sharp["real"],
-    baseline=sharp["VAE"] / sharp["real"],
-    baseline_name="plain VAE",
-    headline=True,
-)
+# Metrics. The target, fixed before the final run as a rule: at most 0.8 times the
+# best distance any version of the plain VAE's samples reaches (as probabilities,
+# thresholded or Bernoulli), i.e. the adversarial term must cut the plain VAE's
+# distance by a fifth, not merely match a sharpening trick.
+vae_best = min(fd["VAE"], fd["VAE, thresholded"], fd["VAE, Bernoulli pixels"])
+trick = min(("VAE, thresholded", "VAE, Bernoulli pixels"), key=fd.get)
 run.metric(
     "frechet_distance",
     fd["IntroVAE"],
-    baseline=fd["VAE"],
-    baseline_name="plain VAE",
+    target=0.8 * vae_best,
+    higher_is_better=False,
+    baseline=fd[trick],
+    baseline_name=f"plain VAE's samples, {trick.split(', ')[1]}",
+    ablation=fd["VAE"],
+    ablation_name="alpha = 0 (plain VAE), same CPU time",
+    fmt=".1f",
+    headline=True,
+)
+run.metric(
+    "frechet_distance_vae_bernoulli",
+    fd["VAE, Bernoulli pixels"],
     higher_is_better=False,
     fmt=".1f",
 )
+run.metric("frechet_distance_real_floor", floor, higher_is_better=False, fmt=".1f")
 run.metric(
-    "train_seconds",
+    "sharpness_vs_real",
+    sharp["IntroVAE"] / sharp["real"],
+    baseline=sharp["VAE, thresholded"] / sharp["real"],
+    baseline_name="VAE samples thresholded at 0.5",
+    ablation=sharp["VAE"] / sharp["real"],
+    ablation_name="alpha = 0 (plain VAE)",
+)
+run.metric(
+    "train_cpu_seconds",
     sec_intro,
     baseline=sec_vae,
-    baseline_name="plain VAE",
+    baseline_name="plain VAE, 3x the epochs",
     higher_is_better=False,
     fmt=".1f",
 )

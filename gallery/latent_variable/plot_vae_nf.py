@@ -2,13 +2,16 @@
 Planar flows: 2-D densities and a VAE on MNIST
 ==============================================
 
-First the paper's 2-D experiment: a standard normal pushed through K = 2, 8 and 32
+First the paper's 2-D experiment: a diagonal Gaussian pushed through K = 2, 8 and 32
 planar flows is fitted to two unnormalized densities exp(-U(z)) by minimizing KL(q_K ||
-p); for the ring-shaped U1 the exact KL (with log Z computed on a grid) is reported.
-Then the VAE's posterior is given 8 amortized planar flows and trained on the 4,000
-training digits of MNIST 5,000 (binarized at 0.5); its held-out negative ELBO is
-reported beside a plain VAE with the same encoder and decoder trained for the same
-number of epochs in the same run.
+p), three restarts per K, the best kept by its own objective; for the ring-shaped U1 the
+KL itself (a Monte Carlo average over 20,000 samples, with log Z computed on a grid)
+is reported beside the flow-free Gaussian (K = 0), the ablation. Then the VAE's
+posterior is given 8 amortized planar flows and trained on 3,500 training digits of
+MNIST 5,000 (binarized at 0.5) beside the same VAE with no flows (K = 0); on the 1,000
+held-out digits both are scored by the negative ELBO and by an importance-weighted
+estimate of -log p(x) (k = 100), whose difference is the part of the bound the
+posterior leaves loose (the headline: the flows should make it smaller).
 """
 
 # %%
@@ -17,38 +20,38 @@ import math
 import matplotlib.pyplot as plt
 import torch
 
-import toydata
-import vae
 from _example import DEVICE, scale, start
-from vae_nf import U1, U2, VAENF, Flow2D, evaluate, train, train_density
+from _latent import mnist_splits
+from vae_nf import U1, U2, VAENF, Flow2D, evaluate, iw_nll, train, train_density
 
 run = start("vae_nf")
 
 # %%
-# 2-D: fit each density with K = 2, 8, 32 flows (the flows run on the CPU: they are
-# tiny).
-Ks, energies = [2, 8, 32], {"U1": U1, "U2": U2}
-flows = {}
+# 2-D: fit each density with K = 0 (the Gaussian alone), 2, 8 and 32 flows, three
+# restarts side by side; keep the restart with the lowest objective, which is the KL
+# up to the constant log Z, estimated on fresh samples (the flows run on the CPU: they
+# are tiny).
+Ks, energies, R = [0, 2, 8, 32], {"U1": U1, "U2": U2}, 3
+best = {}
 for name, U in energies.items():
     for K in Ks:
-        torch.manual_seed(K)
-        flows[name, K] = Flow2D(K)
-        train_density(flows[name, K], U, steps=scale(1500, 50), lr=1e-2)
+        flow = Flow2D(K, restarts=R)
+        train_density(flow, U, steps=scale(1500, 50), lr=1e-2)
+        with torch.no_grad():
+            zk, log_q = flow(torch.randn(R, 20000, 2))
+            obj = (log_q + U(zk.flatten(0, 1)).view(R, -1)).mean(1)
+        best[name, K] = (flow, int(obj.argmin()), obj)
 
-# Exact KL(q_K || p) for U1: E_q[log q_K(z_K) + U1(z_K)] + log Z, log Z on a fine grid.
+# KL(q_K || p) for U1: E_q[log q_K(z_K) + U1(z_K)] + log Z, log Z on a fine grid.
 g = torch.linspace(-5, 5, 501)
 zz = torch.stack(torch.meshgrid(g, g, indexing="xy"), -1).view(-1, 2)
 log_z = (torch.logsumexp(-U1(zz), 0) + 2 * math.log(g[1] - g[0])).item()
-kl_u1 = {}
-with torch.no_grad():
-    for K in Ks:
-        z0 = torch.randn(20000, 2)
-        zk, logdet = flows["U1", K](z0)
-        log_q = -0.5 * (z0**2).sum(1) - math.log(2 * math.pi) - logdet
-        kl_u1[K] = (log_q + U1(zk)).mean().item() + log_z
-print("exact KL(q_K || p) for U1:", {K: round(v, 3) for K, v in kl_u1.items()})
+kl_u1 = {K: best["U1", K][2][best["U1", K][1]].item() + log_z for K in Ks}
+spread = {K: (best["U1", K][2].max() - best["U1", K][2].min()).item() for K in Ks}
+print("KL(q_K || p) for U1, best of 3:", {K: round(v, 3) for K, v in kl_u1.items()})
+print("  worst minus best restart:", {K: round(v, 3) for K, v in spread.items()})
 
-fig, ax = plt.subplots(2, 4, figsize=(9, 4.6))
+fig, ax = plt.subplots(2, 5, figsize=(11, 4.6))
 for r, (name, U) in enumerate(energies.items()):
     ax[r, 0].imshow(
         torch.exp(-U(zz)).view(501, 501).numpy(),
@@ -58,64 +61,79 @@ for r, (name, U) in enumerate(energies.items()):
     )
     ax[r, 0].set_title(f"exp(-{name})")
     for c, K in enumerate(Ks, 1):
+        flow, i, _ = best[name, K]
         with torch.no_grad():
-            zk = flows[name, K](torch.randn(20000, 2))[0].numpy()
+            zk = flow(torch.randn(R, 20000, 2))[0][i].numpy()
         ax[r, c].hist2d(
             zk[:, 0], zk[:, 1], bins=100, range=[[-5, 5], [-5, 5]], cmap="magma"
         )
         ax[r, c].set_title(
-            f"K = {K}" + (f"  (KL {kl_u1[K]:.2f})" if name == "U1" else "")
+            f"K = {K}" + (f"  (KL {kl_u1[K]:.2f})" if name == "U1" else ""), fontsize=9
         )
 for a in ax.flat:
     a.set(xlim=(-4, 4), ylim=(-4, 4), aspect="equal", xticks=[], yticks=[])
-fig.suptitle("Samples of q_K after fitting: N(0, I) through K planar flows")
+fig.suptitle("Samples of q_K after fitting: a Gaussian through K planar flows")
 fig.tight_layout()
 
 # %%
-# MNIST: the same budget (epochs, layer sizes, optimizer) for the plain VAE and the VAE
-# with 8 planar flows.
-x_train, _, x_test, _ = toydata.mnist()
-x_train = (x_train[: scale(4000, 300)] > 0.5).float()
-x_test = (x_test[: scale(1000, 200)] > 0.5).float()
-epochs = scale(25, 2)
-torch.manual_seed(0)
-plain = vae.VAE(z_dim=16, width=16, hidden=256)
-vae.train(plain, x_train, DEVICE, epochs=epochs, lr=2e-3)
-torch.manual_seed(0)
-nf = VAENF(z_dim=16, K=8, width=16, hidden=256)
-hist = train(nf, x_train, DEVICE, epochs=epochs, lr=2e-3)
-torch.manual_seed(1)
-neg_elbo_plain, kl_plain = vae.evaluate(plain, x_test, DEVICE)
-neg_elbo_nf, kl_nf = evaluate(nf, x_test, DEVICE)
-print(
-    f"test -ELBO: plain VAE {neg_elbo_plain:.1f} (KL {kl_plain:.1f}), "
-    f"8 planar flows {neg_elbo_nf:.1f} (KL {kl_nf:.1f})"
+# MNIST: the same network, budget and optimiser for K = 8 flows and for none
+# (K = 0: the same code, so the same Monte Carlo estimate of the KL). The epochs,
+# batch size and learning rate are the VAE example's, chosen on its validation split.
+x_train, _, _, _, x_test, _ = mnist_splits(
+    n_train=scale(3500, 300), n_test=scale(1000, 200)
 )
+opts = dict(epochs=scale(16, 2), batch_size=32, lr=1.5e-3, device=DEVICE)
+scores, k_iw = {}, scale(100, 10)
+for K in (0, 8):
+    m = VAENF(z_dim=16, K=K, width=16, hidden=256)
+    train(m, x_train, **opts)
+    neg_elbo, kl = evaluate(m, x_test, device=DEVICE)
+    iw = iw_nll(m, x_test, k=k_iw, device=DEVICE)
+    scores[K] = dict(neg_elbo=neg_elbo, kl=kl, iw=iw, gap=neg_elbo - iw)
+    print(
+        f"K = {K}: test -ELBO {neg_elbo:.1f} (KL {kl:.1f}), -log p(x) (k = {k_iw}) "
+        f"{iw:.1f}, bound gap {neg_elbo - iw:.2f} nats"
+    )
 
 # %%
-# Metrics: the flows' held-out bound beside the plain VAE's; the 2-D fit's exact KL.
+# Metrics: the bound's gap with flows beside the gap without; the two bounds; the 2-D
+# fit's KL with 32 flows beside the Gaussian alone.
+# The target, fixed before the final run as a rule on the ablation: the flows must
+# close at least a tenth of the gap the Gaussian posterior leaves.
 run.metric(
-    "test_neg_elbo_nats",
-    neg_elbo_nf,
-    baseline=neg_elbo_plain,
-    baseline_name="plain VAE",
+    "test_bound_gap_nats",
+    scores[8]["gap"],
+    target=0.9 * scores[0]["gap"],
     higher_is_better=False,
-    fmt=".1f",
+    ablation=scores[0]["gap"],
+    ablation_name="no flows (K = 0)",
+    fmt=".2f",
     headline=True,
 )
 run.metric(
-    "test_kl_nats",
-    kl_nf,
-    baseline=kl_plain,
-    baseline_name="plain VAE",
+    "test_nll_iw100_nats",
+    scores[8]["iw"],
     higher_is_better=False,
+    ablation=scores[0]["iw"],
+    ablation_name="no flows (K = 0)",
+    fmt=".1f",
+)
+run.metric(
+    "test_neg_elbo_nats",
+    scores[8]["neg_elbo"],
+    higher_is_better=False,
+    ablation=scores[0]["neg_elbo"],
+    ablation_name="no flows (K = 0)",
     fmt=".1f",
 )
 run.metric(
     "U1_kl_K32",
     kl_u1[32],
+    higher_is_better=False,
     baseline=kl_u1[2],
     baseline_name="K = 2",
-    higher_is_better=False,
+    ablation=kl_u1[0],
+    ablation_name="Gaussian alone (K = 0)",
 )
+run.metric("U1_kl_K8", kl_u1[8], higher_is_better=False)
 run.finish()
