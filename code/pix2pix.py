@@ -166,4 +166,4 @@ if __name__ == "__main__":
     tgt = (torch.rand(32, 1, 28, 28) > 0.8).float()
     G, D = UNet(width=8), PatchDiscriminator(width=8)
     hist = train(G, D, top_half(tgt), tgt, epochs=3, batch_size=16)
-    print("pix2pix L1 per epoch:", [round(h, 4) for h in hist["l1"]])
+    print("pix2pix L1 loss per epoch:", [round(h, 4) for h in hist["l1"]])
