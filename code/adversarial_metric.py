@@ -58,10 +58,26 @@ def contrastive_loss(f, a, b, same, margin=1.0):
 
 def generator_loss(f, G, a, b, same, beta=1.0):
     """Confusion stage: make pairs the metric gets wrong, but stay near the originals:
-    -L(f; G(a, b)) + beta * (||a~ - a||^2 + ||b~ - b||^2), per pixel."""
+    -L(f; G(a, b)) + beta * E(||a~ - a||^2 + ||b~ - b||^2), squared norms over all
+    pixels of an image, averaged over the pairs."""
     a2, b2 = G(a, b)
-    near = (a2 - a).pow(2).mean() + (b2 - b).pow(2).mean()
-    return -contrastive_loss(f, a2, b2, same) + beta * near
+    sq = lambda d: d.flatten(1).pow(2).sum(1).mean()  # noqa: E731
+    return -contrastive_loss(f, a2, b2, same) + beta * (sq(a2 - a) + sq(b2 - b))
+
+
+class RandomPerturbation(nn.Module):
+    """The control: (x, x') -> (x + d, x' + d') with d = +-scale per pixel at random
+    signs, clipped to [0, 1]. No parameters, so ``train`` runs no confusion stage."""
+
+    def __init__(self, scale=0.3):
+        super().__init__()
+        self.scale = scale
+
+    def forward(self, a, b):
+        sign = lambda t: torch.randint_like(t, 2) * 2 - 1  # noqa: E731
+        return (a + self.scale * sign(a)).clamp(0, 1), (b + self.scale * sign(b)).clamp(
+            0, 1
+        )
 
 
 def sample_pairs(x, y, n):
@@ -78,19 +94,38 @@ def sample_pairs(x, y, n):
     return x[i], x[j], y[i] == y[j]
 
 
-def train(f, G, x, y, steps=1000, batch_size=128, lr=1e-3, alpha=1.0, beta=1.0):
-    """Alternate the two stages each step (Adam). G=None trains the plain metric on the
-    original pairs alone (the baseline). Returns a history dict of per-step losses."""
-    dev = next(f.parameters()).device
-    opt_f = torch.optim.Adam(f.parameters(), lr=lr)
-    opt_g = torch.optim.Adam(G.parameters(), lr=lr) if G else None
-    hist = dict(metric=[], adv=[], gen=[])
-    for _ in range(steps):
-        a, b, same = (t.to(dev) for t in sample_pairs(x, y, batch_size))
-        if G is not None:  # confusion: the generator makes hard pairs
+def train(
+    f,
+    G,
+    x,
+    y,
+    *,
+    steps=1000,
+    batch_size=128,
+    lr=1e-3,
+    alpha=1.0,
+    beta=1.0,
+    device="cpu",
+    seed=None,
+    log=None,
+):
+    """Alternate the two stages each step (Adam). ``G=None`` trains the metric on the
+    original pairs alone (the baseline); a G without parameters (RandomPerturbation)
+    perturbs the pairs with no confusion stage (the control). Returns per-step
+    ``d_loss`` (the metric's total), ``g_loss``, ``metric`` (original pairs) and ``adv``
+    (generated pairs)."""
+    if seed is not None:
+        torch.manual_seed(seed)
+    opt_f = torch.optim.Adam(f.to(device).train().parameters(), lr=lr)
+    learns = G is not None and any(True for _ in G.parameters())
+    opt_g = torch.optim.Adam(G.to(device).parameters(), lr=lr) if learns else None
+    hist = dict(d_loss=[], g_loss=[], metric=[], adv=[])
+    for step in range(steps):
+        a, b, same = (t.to(device) for t in sample_pairs(x, y, batch_size))
+        if learns:  # confusion: the generator makes hard pairs
             lg = generator_loss(f, G, a, b, same, beta)
             opt_g.zero_grad(), lg.backward(), opt_g.step()
-            hist["gen"].append(lg.item())
+            hist["g_loss"].append(lg.item())
         loss = contrastive_loss(f, a, b, same)
         hist["metric"].append(loss.item())
         if G is not None:  # distinguishment: the metric must get them right too
@@ -100,6 +135,9 @@ def train(f, G, x, y, steps=1000, batch_size=128, lr=1e-3, alpha=1.0, beta=1.0):
             hist["adv"].append(adv.item())
             loss = loss + alpha * adv
         opt_f.zero_grad(), loss.backward(), opt_f.step()
+        hist["d_loss"].append(loss.item())
+        if log is not None:
+            log(step, {k: v[-1] for k, v in hist.items() if v})
     return hist
 
 

@@ -109,26 +109,31 @@ def train(
     D_b,
     xa,
     xb,
+    *,
     steps=500,
     batch_size=32,
     lr=2e-4,
     lam=10.0,
     lam_id=5.0,
+    device="cpu",
+    seed=None,
+    log=None,
 ):
-    """Unpaired training: each step draws a batch from A and an independent one from B.
-    Adam(0.5, 0.999) as in the paper. Returns a history dict of per-step losses."""
-    dev = next(G_ab.parameters()).device
+    """Unpaired training: each step draws a batch from A and an independent one from B,
+    takes a step of both generators, then one of both discriminators. Adam(0.5, 0.999)
+    as in the paper. Returns per-step ``d_loss``, ``g_loss`` and its parts."""
+    if seed is not None:
+        torch.manual_seed(seed)
 
     def adam(*ms):
-        return torch.optim.Adam(
-            [p for m in ms for p in m.parameters()], lr=lr, betas=(0.5, 0.999)
-        )
+        params = [p for m in ms for p in m.to(device).train().parameters()]
+        return torch.optim.Adam(params, lr=lr, betas=(0.5, 0.999))
 
     opt_g, opt_d = adam(G_ab, G_ba), adam(D_a, D_b)
-    hist = dict(g=[], d=[], cycle=[], identity=[])
-    for _ in range(steps):
-        a = xa[torch.randint(len(xa), (batch_size,))].to(dev)
-        b = xb[torch.randint(len(xb), (batch_size,))].to(dev)
+    hist = dict(d_loss=[], g_loss=[], adv=[], cycle=[], identity=[])
+    for step in range(steps):
+        a = xa[torch.randint(len(xa), (batch_size,))].to(device)
+        b = xb[torch.randint(len(xb), (batch_size,))].to(device)
         g_loss, parts, fake_a, fake_b = cyclegan_losses(
             G_ab, G_ba, D_a, D_b, a, b, lam, lam_id
         )
@@ -139,23 +144,17 @@ def train(
         opt_d.zero_grad()
         dl.backward()
         opt_d.step()
-        hist["g"].append(g_loss.item())
-        hist["d"].append(dl.item())
-        hist["cycle"].append(parts["cycle"].item())
-        hist["identity"].append(parts["identity"].item())
+        for k, v in (("d_loss", dl), ("g_loss", g_loss), *parts.items()):
+            hist[k].append(v.item())
+        if log is not None:
+            log(step, {k: v[-1] for k, v in hist.items()})
     return hist
-
-
-def restyle(x):
-    """Domain B of the examples: digits drawn with strokes twice as thick, dark on
-    white."""
-    return 1 - F.max_pool2d(x, 3, stride=1, padding=1)
 
 
 if __name__ == "__main__":
     torch.manual_seed(0)
     xa = (torch.rand(64, 1, 28, 28) > 0.8).float()
-    xb = restyle((torch.rand(64, 1, 28, 28) > 0.8).float())
+    xb = F.max_pool2d((torch.rand(64, 1, 28, 28) > 0.8).float(), 3, 1, 1)
     nets = (
         Generator(8, 1),
         Generator(8, 1),
@@ -163,4 +162,4 @@ if __name__ == "__main__":
         PatchDiscriminator(8),
     )
     hist = train(*nets, xa, xb, steps=5, batch_size=8)
-    print("CycleGAN generator loss per step:", [round(v, 3) for v in hist["g"]])
+    print("CycleGAN generator loss per step:", [round(v, 3) for v in hist["g_loss"]])

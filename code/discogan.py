@@ -56,16 +56,16 @@ class Discriminator(nn.Module):
         return self.net(x).flatten(1)
 
 
-def discogan_losses(G_ab, G_ba, D_a, D_b, a, b):
-    """L_G = L_GAN_B + L_CONST_A + L_GAN_A + L_CONST_B (MSE reconstructions, BCE GAN
-    terms); L_D = the two discriminators' BCE. Returns (g_loss, d_loss,
-    reconstruction)."""
+def discogan_losses(G_ab, G_ba, D_a, D_b, a, b, w_recon=1.0):
+    """L_G = L_GAN_B + L_CONST_A + L_GAN_A + L_CONST_B (MSE reconstructions with weight
+    ``w_recon``, one in the paper; BCE GAN terms); L_D = the two discriminators' BCE.
+    Returns (g_loss, d_loss, reconstruction)."""
     bce = F.binary_cross_entropy_with_logits
     real, fake = lambda t: torch.ones_like(t), lambda t: torch.zeros_like(t)  # noqa: E731
     fake_b, fake_a = G_ab(a), G_ba(b)
     recon = F.mse_loss(G_ba(fake_b), a) + F.mse_loss(G_ab(fake_a), b)
     pb, pa = D_b(fake_b), D_a(fake_a)
-    g_loss = bce(pb, real(pb)) + bce(pa, real(pa)) + recon
+    g_loss = bce(pb, real(pb)) + bce(pa, real(pa)) + w_recon * recon
     d_loss = 0
     for D, x, f in ((D_a, a, fake_a), (D_b, b, fake_b)):
         px, pf = D(x), D(f.detach())
@@ -73,31 +73,48 @@ def discogan_losses(G_ab, G_ba, D_a, D_b, a, b):
     return g_loss, d_loss, recon
 
 
-def train(G_ab, G_ba, D_a, D_b, xa, xb, steps=500, batch_size=32, lr=2e-4):
-    """Unpaired training, one G step and one D step per batch, Adam(0.5, 0.999).
-    Returns a history dict of per-step losses."""
-    dev = next(G_ab.parameters()).device
+def train(
+    G_ab,
+    G_ba,
+    D_a,
+    D_b,
+    xa,
+    xb,
+    *,
+    steps=500,
+    batch_size=32,
+    lr=2e-4,
+    w_recon=1.0,
+    device="cpu",
+    seed=None,
+    log=None,
+):
+    """Unpaired training, one G step and one D step per batch from the same forward
+    pass, Adam(0.5, 0.999). ``w_recon=0`` drops the reconstruction loss (two plain
+    GANs). Returns per-step ``d_loss``, ``g_loss`` and ``recon``."""
+    if seed is not None:
+        torch.manual_seed(seed)
 
     def adam(*ms):
-        return torch.optim.Adam(
-            [p for m in ms for p in m.parameters()], lr=lr, betas=(0.5, 0.999)
-        )
+        params = [p for m in ms for p in m.to(device).train().parameters()]
+        return torch.optim.Adam(params, lr=lr, betas=(0.5, 0.999))
 
     opt_g, opt_d = adam(G_ab, G_ba), adam(D_a, D_b)
-    hist = dict(g=[], d=[], recon=[])
-    for _ in range(steps):
-        a = xa[torch.randint(len(xa), (batch_size,))].to(dev)
-        b = xb[torch.randint(len(xb), (batch_size,))].to(dev)
-        g_loss, d_loss, recon = discogan_losses(G_ab, G_ba, D_a, D_b, a, b)
+    hist = dict(d_loss=[], g_loss=[], recon=[])
+    for step in range(steps):
+        a = xa[torch.randint(len(xa), (batch_size,))].to(device)
+        b = xb[torch.randint(len(xb), (batch_size,))].to(device)
+        g_loss, d_loss, recon = discogan_losses(G_ab, G_ba, D_a, D_b, a, b, w_recon)
         opt_g.zero_grad()
         g_loss.backward()  # also leaves gradients in D: dropped just below
         opt_d.zero_grad()
         d_loss.backward()
         opt_g.step()
         opt_d.step()
-        hist["g"].append(g_loss.item())
-        hist["d"].append(d_loss.item())
-        hist["recon"].append(recon.item())
+        for k, v in (("d_loss", d_loss), ("g_loss", g_loss), ("recon", recon)):
+            hist[k].append(v.item())
+        if log is not None:
+            log(step, {k: v[-1] for k, v in hist.items()})
     return hist
 
 
@@ -107,4 +124,4 @@ if __name__ == "__main__":
     xb = 1 - xa
     nets = Generator(8), Generator(8), Discriminator(8), Discriminator(8)
     hist = train(*nets, xa, xb, steps=5, batch_size=8)
-    print("DiscoGAN generator loss per step:", [round(v, 3) for v in hist["g"]])
+    print("DiscoGAN generator loss per step:", [round(v, 3) for v in hist["g_loss"]])

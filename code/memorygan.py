@@ -103,6 +103,28 @@ class Memory(nn.Module):
         return self.keys[torch.multinomial(w, n, replacement=True)]
 
 
+class NoMemory(nn.Module):
+    """The ablation: the same interface with the memory taken out. D(x) is a logistic
+    regression on the unit query, ``update`` does nothing, and the generator's keys are
+    drawn uniformly on the unit sphere instead of from real slots."""
+
+    def __init__(self, dim=16):
+        super().__init__()
+        self.head = nn.Linear(dim, 1)
+
+    def log_d(self, q):
+        s = self.head(q).squeeze(1)
+        return F.logsigmoid(s), F.logsigmoid(-s)
+
+    def update(self, q, y):
+        pass
+
+    def sample_keys(self, n):
+        return F.normalize(torch.randn(n, self.head.in_features), dim=1).to(
+            self.head.weight.device
+        )
+
+
 def mlp(i, o, h):
     return nn.Sequential(
         nn.Linear(i, h), nn.ReLU(), nn.Linear(h, h), nn.ReLU(), nn.Linear(h, o)
@@ -111,16 +133,23 @@ def mlp(i, o, h):
 
 class MemoryGAN(nn.Module):
     """Generator G(z, key); discriminator encoder mu(x) -> unit query, read out by the
-    memory."""
+    memory (``memory=False``: by a linear head, with random unit keys for G)."""
 
     def __init__(
-        self, x_dim=2, z_dim=2, key_dim=16, hidden=128, n_slots=1024, kappa=30.0
+        self,
+        x_dim=2,
+        z_dim=2,
+        key_dim=16,
+        hidden=128,
+        n_slots=1024,
+        kappa=30.0,
+        memory=True,
     ):
         super().__init__()
         self.z_dim = z_dim
         self.G = mlp(z_dim + key_dim, x_dim, hidden)
         self.enc = mlp(x_dim, key_dim, hidden)
-        self.memory = Memory(n_slots, key_dim, kappa)
+        self.memory = Memory(n_slots, key_dim, kappa) if memory else NoMemory(key_dim)
 
     def query(self, x):
         return F.normalize(self.enc(x), dim=1)
@@ -154,22 +183,36 @@ def memorygan_g_loss(model, fake, keys, lam=30.0):
 
 
 def train(
-    model, x, steps=2000, batch_size=64, lr_g=2e-3, lr_d=1e-4, lam_g=30.0, lam_d=1.0
+    model,
+    x,
+    *,
+    steps=2000,
+    batch_size=64,
+    lr_g=2e-3,
+    lr_d=1e-4,
+    lam_g=30.0,
+    lam_d=1.0,
+    device="cpu",
+    seed=None,
+    log=None,
 ):
-    """Alternate an encoder step and a generator step, then update the memory with the
-    batch's real and fake queries. The encoder learns slower than G; both rates fall
-    linearly to 10%."""
-    dev = next(model.parameters()).device
-    opt_d = torch.optim.Adam(model.enc.parameters(), lr=lr_d, betas=(0.5, 0.999))
+    """Alternate a discriminator step and a generator step, then update the memory with
+    the batch's real and fake queries. Both learning rates fall linearly to 10% of
+    their start. Returns per-step ``d_loss`` and ``g_loss``."""
+    if seed is not None:
+        torch.manual_seed(seed)
+    model.to(device).train()
+    d_params = [*model.enc.parameters(), *model.memory.parameters()]
+    opt_d = torch.optim.Adam(d_params, lr=lr_d, betas=(0.5, 0.999))
     opt_g = torch.optim.Adam(model.G.parameters(), lr=lr_g, betas=(0.5, 0.999))
     sched = [
         torch.optim.lr_scheduler.LambdaLR(o, lambda i: 1 - 0.9 * i / steps)
         for o in (opt_d, opt_g)
     ]
-    labels = torch.cat([torch.ones(batch_size), torch.zeros(batch_size)]).to(dev)
-    hist = dict(d=[], g=[])
-    for _ in range(steps):
-        xb = x[torch.randint(len(x), (batch_size,))].to(dev)
+    labels = torch.cat([torch.ones(batch_size), torch.zeros(batch_size)]).to(device)
+    hist = dict(d_loss=[], g_loss=[])
+    for step in range(steps):
+        xb = x[torch.randint(len(x), (batch_size,))].to(device)
         fake, keys = model.generate(batch_size)
         d_loss, q_real, q_fake = memorygan_d_loss(model, xb, fake, keys, lam_d)
         opt_d.zero_grad()
@@ -177,13 +220,15 @@ def train(
         opt_d.step()
         g_loss = memorygan_g_loss(model, fake, keys, lam_g)
         opt_g.zero_grad()
-        g_loss.backward()  # also leaves gradients in enc: zeroed before its step
+        g_loss.backward()  # also leaves gradients in D: zeroed before its next step
         opt_g.step()
         for s in sched:
             s.step()
         model.memory.update(torch.cat([q_real, q_fake]), labels)
-        hist["d"].append(d_loss.item())
-        hist["g"].append(g_loss.item())
+        hist["d_loss"].append(d_loss.item())
+        hist["g_loss"].append(g_loss.item())
+        if log is not None:
+            log(step, {k: v[-1] for k, v in hist.items()})
     return hist
 
 
@@ -199,6 +244,5 @@ if __name__ == "__main__":
     x, _ = grid_of_gaussians(1024)
     model = MemoryGAN(hidden=32, n_slots=256)
     hist = train(model, x, steps=20, batch_size=64)
-    print(
-        "memoryGAN D loss", round(hist["d"][-1], 3), "G loss", round(hist["g"][-1], 3)
-    )
+    d, g = hist["d_loss"][-1], hist["g_loss"][-1]
+    print(f"memoryGAN D loss {d:.3f}, G loss {g:.3f}")

@@ -1,10 +1,12 @@
 """pix2pix: paired image-to-image translation with a conditional GAN (Isola, Zhu, Zhou
 and Efros, "Image-to-Image Translation with Conditional Adversarial Networks", CVPR
 2017). A U-Net generator maps an input image to an output image; a PatchGAN
-discriminator sees the input and an output side by side and says, for every small patch,
+discriminator sees the input and an output side by side and says, for every patch,
 whether the pair is real or generated. The generator is trained with an L1 loss to the
 paired target (which gets the low frequencies right) plus the adversarial loss (which
-keeps the high frequencies sharp instead of blurred into an average).
+keeps the output sharp where L1 alone would settle on a faint compromise between the
+plausible outputs). As in the paper, dropout in the decoder is the generator's only
+noise and stays on at test time, and batch norm uses the test batch's statistics.
 """
 
 import torch
@@ -15,16 +17,18 @@ import torch.nn.functional as F
 class UNet(nn.Module):
     """Generator for 1x28x28 images: a three-level encoder, a decoder that upsamples
     back, and skip connections that concatenate each encoder level to the decoder level
-    of the same size, so fine detail of the input reaches the output directly. Dropout
-    in the decoder is pix2pix's noise."""
+    of the same size, so the input's fine detail reaches the output directly. No batch
+    norm on the first layer (the paper's C64); dropout in the decoder is the noise."""
 
     def __init__(self, in_ch=1, out_ch=1, width=32, dropout=0.2):
         super().__init__()
         w = width
-        block = lambda i, o, **kw: nn.Sequential(  # noqa: E731
-            nn.Conv2d(i, o, **kw), nn.BatchNorm2d(o), nn.LeakyReLU(0.2)
+        block = lambda i, o, bn=True, **kw: nn.Sequential(  # noqa: E731
+            nn.Conv2d(i, o, **kw),
+            nn.BatchNorm2d(o) if bn else nn.Identity(),
+            nn.LeakyReLU(0.2),
         )
-        self.e1 = block(in_ch, w, kernel_size=3, padding=1)  # 28x28
+        self.e1 = block(in_ch, w, bn=False, kernel_size=3, padding=1)  # 28x28
         self.e2 = block(w, 2 * w, kernel_size=4, stride=2, padding=1)  # 14x14
         self.e3 = block(2 * w, 4 * w, kernel_size=4, stride=2, padding=1)  # 7x7
         up = lambda i, o: nn.Sequential(  # noqa: E731
@@ -52,8 +56,9 @@ class UNet(nn.Module):
 
 class PatchDiscriminator(nn.Module):
     """Conditional PatchGAN: sees (input, output) stacked as channels and returns a 7x7
-    grid of logits, one real/fake verdict per overlapping patch (each sees a 10x10
-    window)."""
+    grid of logits, one real/fake verdict per overlapping patch. Its receptive field
+    (4, then 4 + 3*2 = 10, then 10 + 2*4 = 18 pixels) is 18x18 of the 28x28 image, about
+    two thirds of its width (the paper's 70x70 is about a quarter of 256)."""
 
     def __init__(self, in_ch=2, width=32):
         super().__init__()
@@ -70,67 +75,95 @@ class PatchDiscriminator(nn.Module):
         return self.net(torch.cat([src, out], 1))
 
 
-def pix2pix_losses(G, D, src, tgt, lambda_l1=100.0):
-    """The two losses of one pix2pix step. D: real pairs (src, tgt) -> 1, generated
-    pairs (src, G(src)) -> 0, for every patch. G: fool D on every patch, plus lambda *
-    L1 to the target. With ``D=None`` the generator is trained with L1 alone (the blurry
-    baseline)."""
-    if src.shape != tgt.shape:
+def d_loss(D, src, tgt, fake):
+    """D: real pairs (src, tgt) -> 1, generated pairs (src, G(src)) -> 0, on every
+    patch (the fakes detached)."""
+    bce = F.binary_cross_entropy_with_logits
+    real, gen = D(src, tgt), D(src, fake.detach())
+    return bce(real, torch.ones_like(real)) + bce(gen, torch.zeros_like(gen))
+
+
+def g_loss(D, src, tgt, fake, lambda_l1=100.0):
+    """G: fool D on every patch, plus lambda * L1 to the target. ``D=None``: L1 alone
+    (the baseline that averages the plausible outputs). Returns (loss, L1)."""
+    if src.shape != tgt.shape or fake.shape != tgt.shape:
         raise ValueError(
-            f"src and tgt must be paired images of one shape, got "
-            f"{tuple(src.shape)} and {tuple(tgt.shape)}"
+            f"src, tgt and fake must be paired images of one shape, got "
+            f"{tuple(src.shape)}, {tuple(tgt.shape)} and {tuple(fake.shape)}"
         )
-    fake = G(src)
     l1 = F.l1_loss(fake, tgt)
     if D is None:
-        return dict(d_loss=None, g_loss=l1, l1=l1)
-    bce = F.binary_cross_entropy_with_logits
-    real_logits, fake_logits = D(src, tgt), D(src, fake.detach())
-    d_loss = bce(real_logits, torch.ones_like(real_logits)) + bce(
-        fake_logits, torch.zeros_like(fake_logits)
+        return l1, l1
+    logits = D(src, fake)  # not detached: the gradients reach G
+    adv = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
+    return adv + lambda_l1 * l1, l1
+
+
+def train(
+    G,
+    D,
+    src,
+    tgt,
+    *,
+    epochs=10,
+    batch_size=64,
+    lr=2e-4,
+    lambda_l1=100.0,
+    device="cpu",
+    seed=None,
+    log=None,
+):
+    """Train on paired images (src[i] -> tgt[i]): per batch a D step, then a G step
+    against the updated D (``D=None``: G with L1 alone). Adam(0.5, 0.999) as in the
+    paper. Returns the per-epoch means of ``d_loss``, ``g_loss`` and ``l1``."""
+    if seed is not None:
+        torch.manual_seed(seed)
+    opt_g, opt_d = (
+        torch.optim.Adam(m.to(device).train().parameters(), lr=lr, betas=(0.5, 0.999))
+        if m is not None
+        else None
+        for m in (G, D)
     )
-    adv_logits = D(src, fake)  # not detached: gradients reach G
-    g_adv = bce(adv_logits, torch.ones_like(adv_logits))
-    return dict(d_loss=d_loss, g_loss=g_adv + lambda_l1 * l1, l1=l1)
-
-
-def train(G, D, src, tgt, epochs=10, batch_size=64, lr=2e-4, lambda_l1=100.0):
-    """Train on paired images (src[i] -> tgt[i]); ``D=None`` trains G with L1 alone.
-    Adam with beta1 = 0.5 as in the paper. Returns the mean L1 of each epoch."""
-    dev = next(G.parameters()).device
-    opt_g = torch.optim.Adam(G.parameters(), lr=lr, betas=(0.5, 0.999))
-    opt_d = torch.optim.Adam(D.parameters(), lr=lr, betas=(0.5, 0.999)) if D else None
-    history = []
-    for _ in range(epochs):
-        G.train()
-        if D is not None:
-            D.train()
-        total = 0.0
+    hist = dict(d_loss=[], g_loss=[], l1=[])
+    for epoch in range(epochs):
+        sums = dict(d_loss=0.0, g_loss=0.0, l1=0.0)
         for idx in torch.randperm(len(src)).split(batch_size):
-            s, t = src[idx].to(dev), tgt[idx].to(dev)
-            losses = pix2pix_losses(G, D, s, t, lambda_l1)
-            opt_g.zero_grad()
-            losses["g_loss"].backward()  # G's gradients (also leaves some in D)
+            s, t = src[idx].to(device), tgt[idx].to(device)
+            fake = G(s)
             if D is not None:
-                opt_d.zero_grad()  # drop those before D's own backward
-                losses["d_loss"].backward()
-                opt_d.step()
-            opt_g.step()  # both step from the same D
-            total += losses["l1"].item() * len(idx)
-        history.append(total / len(src))
-    return history
+                ld = d_loss(D, s, t, fake)
+                opt_d.zero_grad(), ld.backward(), opt_d.step()
+                sums["d_loss"] += ld.item() * len(idx)
+            lg, l1 = g_loss(D, s, t, fake, lambda_l1)
+            opt_g.zero_grad(), lg.backward(), opt_g.step()
+            sums["g_loss"] += lg.item() * len(idx)
+            sums["l1"] += l1.item() * len(idx)
+        for k in hist:
+            hist[k].append(sums[k] / len(src))
+        if log is not None:
+            log(epoch, {k: v[-1] for k, v in hist.items()})
+    return hist
 
 
-def outline(x, threshold=0.5):
-    """The paired task's input: the one-pixel ring just outside a digit's strokes."""
-    ink = (x > threshold).float()
-    return (F.max_pool2d(ink, 3, stride=1, padding=1) - ink).clamp(0, 1)
+@torch.no_grad()
+def translate(G, src, batch_size=500):
+    """G's outputs for src, as at test time in the paper: dropout on, and batch norm
+    with the statistics of the batch being translated."""
+    G.train()
+    dev = next(G.parameters()).device
+    return torch.cat([G(b.to(dev)).cpu() for b in src.split(batch_size)])
+
+
+def top_half(x):
+    """The paired task's input: the digit with its bottom half blanked out."""
+    out = x.clone()
+    out[..., x.shape[-2] // 2 :, :] = 0
+    return out
 
 
 if __name__ == "__main__":
     torch.manual_seed(0)
     tgt = (torch.rand(32, 1, 28, 28) > 0.8).float()
-    src = outline(tgt)
-    G, D = UNet(), PatchDiscriminator()
-    hist = train(G, D, src, tgt, epochs=3, batch_size=16)
-    print("pix2pix L1 loss per epoch:", [round(h, 4) for h in hist])
+    G, D = UNet(width=8), PatchDiscriminator(width=8)
+    hist = train(G, D, top_half(tgt), tgt, epochs=3, batch_size=16)
+    print("pix2pix L1 loss per epoch:", [round(h, 4) for h in hist["l1"]])

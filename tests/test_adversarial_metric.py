@@ -3,6 +3,7 @@ import torch
 from adversarial_metric import (
     Embedding,
     PairGenerator,
+    RandomPerturbation,
     contrastive_loss,
     generator_loss,
     recall_at_1,
@@ -32,6 +33,31 @@ def test_losses_by_hand():
     assert torch.isclose(generator_loss(f, G, a, b, same), torch.tensor(-want))
 
 
+def test_closeness_penalty_is_the_squared_norm_of_the_page():
+    """beta (||a~ - a||^2 + ||b~ - b||^2) with the squared norm summed over all pixels
+    and averaged over pairs. Fails for a per-pixel mean (784x weaker, as the module
+    once had) or a norm that is not squared."""
+    f = lambda x: torch.zeros(len(x), 1)  # noqa: E731  (every pair at distance 0)
+    a, b = torch.zeros(3, 1, 28, 28), torch.zeros(3, 1, 28, 28)
+    same = torch.tensor([True, True, True])  # similar pairs at d = 0 cost nothing
+    shift = lambda p, q: (p + 0.1, q + 0.2)  # noqa: E731
+    want = 0.5 * 784 * (0.1**2 + 0.2**2)
+    assert torch.isclose(
+        generator_loss(f, shift, a, b, same, beta=0.5), torch.tensor(want)
+    )
+
+
+def test_random_perturbation_has_the_given_size_and_no_parameters():
+    """Fails if the control's perturbation is not +-scale per pixel (before clipping to
+    [0, 1]) or if it carries parameters that train would optimise."""
+    torch.manual_seed(0)
+    R = RandomPerturbation(0.2)
+    a = torch.full((4, 1, 28, 28), 0.5)
+    a2, b2 = R(a, a)
+    assert torch.allclose((a2 - a).abs(), torch.full_like(a, 0.2))
+    assert not torch.equal(a2, b2) and not list(R.parameters())
+
+
 def test_generator_ascends_the_metric_loss():
     """A few generator steps against a fixed metric must raise the loss on the generated
     pairs."""
@@ -56,5 +82,23 @@ def test_train_learns():
         x[y == k, :, 7 * k : 7 * k + 7] += 0.7
     f = Embedding(hidden=32, dim=8)
     hist = train(f, PairGenerator(hidden=32, eps=0.1), x, y, steps=30, batch_size=16)
+    assert set(hist) == {"d_loss", "g_loss", "metric", "adv"}
+    assert len(hist["g_loss"]) == len(hist["adv"]) == 30
     assert sum(hist["metric"][-5:]) < 0.5 * sum(hist["metric"][:5])
     assert recall_at_1(f, x, y) > 0.9
+
+
+def test_train_with_random_perturbations_runs_no_confusion_stage():
+    """The control trains the metric on perturbed pairs but has no generator step; fails
+    if train treats a parameter-free perturbation as a generator to optimise."""
+    torch.manual_seed(0)
+    x, y = torch.rand(32, 1, 28, 28), torch.arange(32) % 4
+    hist = train(
+        Embedding(hidden=16, dim=4),
+        RandomPerturbation(0.1),
+        x,
+        y,
+        steps=5,
+        batch_size=8,
+    )
+    assert hist["g_loss"] == [] and len(hist["adv"]) == 5

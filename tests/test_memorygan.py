@@ -1,6 +1,6 @@
 import torch
 
-from memorygan import Memory, MemoryGAN, grid_of_gaussians, train
+from memorygan import Memory, MemoryGAN, NoMemory, grid_of_gaussians, train
 
 
 def test_shapes():
@@ -72,11 +72,36 @@ def test_hit_moves_key_towards_query_and_miss_overwrites_oldest():
 
 
 def test_train_learns():
+    """Four modes at the corners of a square. After training, samples must sit near the
+    modes and reach at least three of them; fails for a generator that does not learn
+    (samples near the origin) or collapses onto one mode, and for a D whose loss only
+    falls because it wins."""
     torch.manual_seed(0)
-    x, _ = grid_of_gaussians(512)
-    model = MemoryGAN(hidden=32, n_slots=128)
-    hist = train(model, x, steps=60, batch_size=32)
-    assert sum(hist["d"][-10:]) < sum(hist["d"][:10])
+    x, centres = grid_of_gaussians(2048, k=2, spacing=4.0, std=0.1)
+    model = MemoryGAN(hidden=64, n_slots=128)
+    hist = train(model, x, steps=300, batch_size=64)
+    assert set(hist) == {"d_loss", "g_loss"} and len(hist["d_loss"]) == 300
+    with torch.no_grad():
+        s, _ = model.generate(512)
+    near = torch.cdist(s, centres).min(1)
+    close = near.values < 0.5
+    assert close.float().mean() > 0.5
+    assert len(near.indices[close].unique()) >= 3
+
+
+def test_without_memory_d_is_a_logistic_read_and_keys_are_random():
+    """The ablation's stand-in: fails if it still reads a memory (log D must be the
+    log-sigmoid of a linear score) or draws the same key for every sample."""
+    torch.manual_seed(0)
+    mem = NoMemory(dim=4)
+    q = torch.nn.functional.normalize(torch.randn(5, 4), dim=1)
+    log_d, log_1md = mem.log_d(q)
+    s = mem.head(q).squeeze(1)
+    assert torch.allclose(log_d, torch.nn.functional.logsigmoid(s))
+    assert torch.allclose(log_d.exp() + log_1md.exp(), torch.ones(5))
+    keys = mem.sample_keys(6)
+    assert torch.allclose(keys.norm(dim=1), torch.ones(6)) and keys.std(0).min() > 0.1
+    assert len(list(MemoryGAN(hidden=8, memory=False).memory.parameters())) == 2
 
 
 def test_sampling_keys_from_a_memory_without_real_slots_says_so():

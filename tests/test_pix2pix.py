@@ -3,7 +3,7 @@ import math
 import torch
 import torch.nn as nn
 
-from pix2pix import PatchDiscriminator, UNet, outline, pix2pix_losses, train
+from pix2pix import PatchDiscriminator, UNet, d_loss, g_loss, top_half, train, translate
 
 
 def test_shapes():
@@ -26,32 +26,65 @@ class ConstD(nn.Module):
 
 
 def test_losses_match_the_formula_by_hand():
+    """Fails if the L1 weight is applied to the adversarial term, or a BCE term is
+    dropped."""
     torch.manual_seed(0)
     src, tgt = torch.rand(4, 1, 28, 28), torch.rand(4, 1, 28, 28)
     G = UNet(width=8).eval()
-    losses = pix2pix_losses(G, ConstD(), src, tgt, lambda_l1=100.0)
-    l1 = (G(src) - tgt).abs().mean()
+    fake = G(src)
+    l1 = (fake - tgt).abs().mean()
     # D: -log(1/2) for real and for fake; G: -log(1/2) + 100 * L1
-    assert math.isclose(losses["d_loss"].item(), 2 * math.log(2), rel_tol=1e-6)
     assert math.isclose(
-        losses["g_loss"].item(), math.log(2) + 100 * l1.item(), rel_tol=1e-5
+        d_loss(ConstD(), src, tgt, fake).item(), 2 * math.log(2), rel_tol=1e-6
+    )
+    loss, l1_out = g_loss(ConstD(), src, tgt, fake, lambda_l1=100.0)
+    assert math.isclose(loss.item(), math.log(2) + 100 * l1.item(), rel_tol=1e-5)
+    assert torch.isclose(l1_out, l1)
+    # without D, the loss is L1 alone
+    assert torch.isclose(g_loss(None, src, tgt, fake)[0], l1)
+
+
+def test_patch_receptive_field_is_18_pixels():
+    """The docstring's 18x18 window: the centre logit's gradient reaches exactly an
+    18-pixel span of the input. Fails if the patch is 10x10 (a last layer of kernel 1)
+    or the whole image (a fully connected head)."""
+    D = PatchDiscriminator(width=4).eval()
+    src = torch.rand(1, 1, 28, 28, requires_grad=True)
+    D(src, torch.rand(1, 1, 28, 28))[0, 0, 3, 3].backward()
+    rows = torch.nonzero(src.grad[0, 0].abs().sum(1)).flatten()
+    assert rows.max() - rows.min() + 1 == 18
+
+
+def test_discriminator_is_conditional():
+    """Fails if D judges the output alone (an unconditional GAN): the same output next
+    to another input must get another verdict."""
+    torch.manual_seed(0)
+    D, out = PatchDiscriminator(width=8).eval(), torch.rand(2, 1, 28, 28)
+    assert not torch.allclose(
+        D(torch.rand(2, 1, 28, 28), out), D(torch.zeros_like(out), out)
     )
 
 
-def test_outline_is_outside_the_strokes():
-    x = torch.zeros(1, 1, 28, 28)
-    x[..., 10:18, 10:18] = 1
-    o = outline(x)
+def test_top_half_blanks_the_bottom_only():
+    x = torch.rand(2, 1, 28, 28)
+    h = top_half(x)
     assert (
-        o * x
-    ).sum() == 0 and o.sum() == 10 * 10 - 8 * 8  # the ring around an 8x8 square
+        torch.equal(h[..., :14, :], x[..., :14, :]) and h[..., 14:, :].abs().sum() == 0
+    )
 
 
-def test_train_learns():
+def test_train_learns_to_complete():
+    """Squares at random columns, their top half in, the whole square out. Fails for a
+    generator that outputs a constant image (the best constant is the mean target) or
+    only copies the visible half: measured on the hidden half."""
     torch.manual_seed(0)
-    tgt = torch.zeros(32, 1, 28, 28)
-    tgt[:, :, 8:20, 8:20] = 1
-    src = outline(tgt)
+    tgt = torch.zeros(64, 1, 28, 28)
+    for i, c in enumerate(torch.randint(2, 18, (64,))):
+        tgt[i, :, 8:20, c : c + 8] = 1
+    src = top_half(tgt)
     G, D = UNet(width=8), PatchDiscriminator(width=8)
-    hist = train(G, D, src, tgt, epochs=5, batch_size=16, lr=2e-3)
-    assert hist[-1] < 0.7 * hist[0]
+    hist = train(G, D, src, tgt, epochs=10, batch_size=16, lr=3e-3)
+    assert set(hist) == {"d_loss", "g_loss", "l1"} and len(hist["l1"]) == 10
+    bottom = lambda o: (o - tgt)[..., 14:, :].abs().mean()  # noqa: E731
+    constant, copy = bottom(tgt.mean(0, keepdim=True)), bottom(src)
+    assert bottom(translate(G, src)) < 0.5 * min(constant, copy)

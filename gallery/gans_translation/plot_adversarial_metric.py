@@ -2,12 +2,17 @@
 Adversarial metric learning on held-out digit classes
 =====================================================
 
-A distance between digit images is learned from pairs of the digits 0 to 4 only, and
-measured on the test digits 5 to 9, classes it never saw: Recall@1 is the share of those
-test digits whose nearest neighbour in the learned metric has the same class. The same
-embedding is trained twice in the same run with the same steps: on the original pairs
-alone, and with a generator that turns each pair into a nearby confusing pair that the
-metric must also get right. Euclidean distance on raw pixels is printed for reference.
+A distance between digit images is learned from pairs of the training digits 0 to 4
+only, and measured on the test digits 5 to 9, classes it never saw: Recall@1 is the
+share of those test digits whose nearest neighbour in the learned metric has the same
+class. Settings and the target were chosen on a validation split that is also of unseen
+classes: 500 training digits 5 to 9 (never used for training). The same embedding is
+trained three times in the same run with the same steps and seed: on the original pairs
+alone, with random perturbations of the same size as extra pairs (the
+control: AML's generated pairs without the adversary, so that twice the pairs or mere
+noise cannot pass for the idea), and with AML's generator, which turns each pair into a
+nearby pair that the metric gets wrong. Euclidean distance on raw pixels, a metric
+that learns nothing, is the baseline.
 """
 
 # %%
@@ -17,38 +22,54 @@ import torch
 
 import toydata
 from _example import DEVICE, scale, start
-from adversarial_metric import Embedding, PairGenerator, recall_at_1, train
+from adversarial_metric import (
+    Embedding,
+    PairGenerator,
+    RandomPerturbation,
+    recall_at_1,
+    train,
+)
 
 run = start("adversarial_metric")
 
 # %%
-# Train on the digits 0-4, test on the held-out test digits 5-9.
+# Train on the digits 0-4; validate on 500 training digits 5-9; test on the test
+# digits 5-9.
 x, y, xt, yt = toydata.mnist()
-seen, unseen = y < 5, yt >= 5
-x, y, xt, yt = x[seen], y[seen], xt[unseen], yt[unseen]
+xv, yv = x[y >= 5][:500], y[y >= 5][:500]
+x, y = x[y < 5], y[y < 5]
+xt, yt = xt[yt >= 5], yt[yt >= 5]
 x, y = x[: scale(len(x), 200)], y[: scale(len(y), 200)]
 steps = scale(600, 5)
-dim, unit = 32, False
+eps, beta = 0.3, 1.0
 
 # %%
-# The plain metric, then the same metric trained against the pair generator.
-torch.manual_seed(0)
-f0 = Embedding(dim=dim, unit=unit).to(DEVICE)
-hist0 = train(f0, None, x, y, steps=steps)
-r_plain = recall_at_1(f0, xt, yt)
-
-torch.manual_seed(0)
-f, G = Embedding(dim=dim, unit=unit).to(DEVICE), PairGenerator(eps=0.3).to(DEVICE)
-hist = train(f, G, x, y, steps=steps)
-r_aml = recall_at_1(f, xt, yt)
+# The plain metric, the random-perturbation control and AML, from the same seed. The
+# closeness weight was chosen on validation digits (seed 0, 600 steps): beta = 1 tied
+# the plain metric (0.613 against 0.615 on all 2,000 training digits 5-9), beta = 0.01
+# and 0.001 were worse (0.594 and 0.504 against 0.612 on the 500 validation digits): the
+# larger perturbations they allow make pairs the metric cannot learn from.
+runs = {}
+for name, G in [
+    ("plain", None),
+    ("random", RandomPerturbation(eps)),
+    ("AML", PairGenerator(eps=eps)),
+]:
+    torch.manual_seed(run.seed)
+    f = Embedding(dim=32)
+    h = train(f, G, x, y, steps=steps, beta=beta, device=DEVICE)
+    runs[name] = (f, G, h, recall_at_1(f, xt, yt), recall_at_1(f, xv, yv))
+(f0, _, hist0, r_plain, _), (_, _, _, r_rand, _) = runs["plain"], runs["random"]
+f, G, hist, r_aml, _ = runs["AML"]
 
 d = torch.cdist(xt.flatten(1), xt.flatten(1))
 d.fill_diagonal_(float("inf"))
 r_pixels = (yt[d.argmin(1)] == yt).float().mean().item()
 print(
-    f"Recall@1 on unseen classes 5-9: AML {r_aml:.3f}, plain metric {r_plain:.3f}, "
-    f"raw pixels {r_pixels:.3f}"
+    f"Recall@1 on unseen test classes 5-9: AML {r_aml:.3f}, random control "
+    f"{r_rand:.3f}, plain metric {r_plain:.3f}, raw pixels {r_pixels:.3f}"
 )
+print("validation:", {k: round(v[4], 3) for k, v in runs.items()})
 
 # %%
 # Generated pairs: each original pair (top) and the confusing pair the generator made
@@ -82,9 +103,9 @@ fig, (a1, a2) = plt.subplots(
     1, 2, figsize=(8, 3.2), gridspec_kw=dict(width_ratios=[1, 1.6])
 )
 bars = a1.bar(
-    ["pixels", "plain\nmetric", "AML"],
-    [r_pixels, r_plain, r_aml],
-    color=["tab:gray", "tab:orange", "tab:blue"],
+    ["pixels", "plain\nmetric", "random\npairs", "AML"],
+    [r_pixels, r_plain, r_rand, r_aml],
+    color=["tab:gray", "tab:orange", "tab:green", "tab:blue"],
 )
 a1.bar_label(bars, fmt="%.3f")
 a1.set_ylim(0, 1), a1.set_ylabel("Recall@1"), a1.set_title("Test digits 5-9 (unseen)")
@@ -96,15 +117,24 @@ a2.set_title("Training (digits 0-4)"), a2.legend(fontsize=8)
 fig.tight_layout()
 
 # %%
-# The target is the issue's comparison: beat the same metric trained without adversarial
-# pairs.
+# The target, fixed on the validation digits before this run, is set above the
+# strongest simple metric there, raw pixel distance (0.924; the plain learned metric
+# 0.612, random pairs 0.582), by twice the standard error of a Recall@1 on 500 digits
+# (2 x 0.012).
 run.metric(
     "recall_at_1_unseen",
     r_aml,
-    target=r_plain,
-    baseline=r_plain,
-    baseline_name="metric without adversarial pairs",
+    target=0.95,
+    baseline=r_pixels,
+    baseline_name="raw pixel distance",
+    ablation=r_rand,
+    ablation_name="random pairs of the same size",
     headline=True,
 )
-run.metric("recall_at_1_unseen_pixels", r_pixels)
+run.metric(
+    "recall_at_1_unseen_plain_metric",
+    r_plain,
+    baseline=r_pixels,
+    baseline_name="raw pixel distance",
+)
 run.finish()
