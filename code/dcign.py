@@ -114,7 +114,10 @@ def transform(x, angle, thickness):
 def clamped_factors(n_pool, factor, n, max_angle=60.0):
     """Digit indices, angles and thicknesses of a batch in which only ``factor``
     ('angle', 'thickness' or 'identity') varies and the other two are shared."""
-    one = lambda lo, hi: torch.full((n,), lo + (hi - lo) * torch.rand(()).item())  # noqa: E731
+
+    def one(lo, hi):  # one value in [lo, hi), shared by the batch
+        return torch.full((n,), lo + (hi - lo) * torch.rand(()).item())
+
     idx = (
         torch.randint(n_pool, (n,))
         if factor == "identity"
