@@ -355,9 +355,24 @@ def copy_notebooks(app, exception):
 # ----
 
 
+def _smoke_test(test):
+    """True for the test ``SMOKE``, False for ``not SMOKE``, None for anything else."""
+    if isinstance(test, ast.Name) and test.id == "SMOKE":
+        return True
+    if (
+        isinstance(test, ast.UnaryOp)
+        and isinstance(test.op, ast.Not)
+        and isinstance(test.operand, ast.Name)
+        and test.operand.id == "SMOKE"
+    ):
+        return False
+    return None
+
+
 def hide_plumbing(code, uses_seed=None):
     """The code of one rendered cell with the site's plumbing taken out: the record
-    calls go, ``scale(full, smoke)`` reads ``full``, ``if SMOKE:`` keeps its ``else``,
+    calls go, ``scale(full, smoke)`` reads ``full``, ``if SMOKE:`` keeps its ``else``
+    (and ``a if SMOKE else b`` reads ``b``),
     ``run.seed`` reads ``seed`` (set to the build's seed, 0, where ``run`` was made;
     ``uses_seed`` says whether any cell of the page reads it). Code that does not parse
     comes back as it was."""
@@ -414,6 +429,11 @@ def hide_plumbing(code, uses_seed=None):
         ):
             s, e = span(node)
             a, b = span(node.args[0])
+            edits.append((s, e, code[a:b]))
+        elif isinstance(node, ast.IfExp) and _smoke_test(node.test) is not None:
+            # ``x if SMOKE else y`` reads ``y``; ``x if not SMOKE else y`` reads ``x``
+            s, e = span(node)
+            a, b = span(node.orelse if _smoke_test(node.test) else node.body)
             edits.append((s, e, code[a:b]))
 
     if uses_seed is None:
