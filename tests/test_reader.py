@@ -410,11 +410,6 @@ def test_differences_check_tells_a_list_from_none():
     assert differences_missing(good.replace("Differences from", "Notes on")) == ["a"]
 
 
-@pytest.mark.xfail(
-    reason="the evidence helpers add the rubric to their sections; remove this mark "
-    "once their branches are merged",
-    strict=False,
-)
 def test_every_section_has_differences_from_the_paper():
     missing = []
     for rst in sorted((ROOT / "docs" / "architectures").glob("*.rst")):

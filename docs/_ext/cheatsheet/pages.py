@@ -83,11 +83,12 @@ class ExampleFigure(Directive):
             if not gallery.plotting(env.app) or (
                 _record.only() and name not in _record.only()
             ):
+                # the caption stays (its citations and links still resolve)
+                caption = "\n".join("   " + c for c in self.content)
                 return parse_rst(
                     self,
                     f".. note::\n\n   Figure {k} of ``plot_{name}.py`` appears here "
-                    f"once the "
-                    f"full build (``make html``) has run it.",
+                    f"once the full build (``make html``) has run it.\n\n{caption}",
                 )
             raise self.error(
                 f"example-figure: {rel} was not made: does plot_{name}.py draw {k} "
