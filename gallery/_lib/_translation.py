@@ -127,3 +127,28 @@ FIXED_MAPS = {
     "inversion": (lambda x: 1 - x, lambda x: 1 - x),
     "true map": (thicken, thin),
 }
+
+
+def as_map(G, device):
+    """A trained generator as a map of CPU image batches (eval mode, 500 at a time)."""
+
+    @torch.no_grad()
+    def f(x):
+        G.eval()
+        return torch.cat([G(b.to(device)).cpu() for b in x.split(500)])
+
+    return f
+
+
+def score_maps(maps, x, labels, device):
+    """Every map scored both ways by the same judges (``both_ways``), a line each
+    printed; returns the scores by name."""
+    res = {k: both_ways(ab, ba, x, labels, device) for k, (ab, ba) in maps.items()}
+    width = max(map(len, res))
+    for k, r in res.items():
+        print(
+            f"{k:{width}s} success {r['success']:.3f}  A->B content "
+            f"{r['ab']['content']:.3f} domain {r['ab']['domain']:.3f}  B->A content "
+            f"{r['ba']['content']:.3f} domain {r['ba']['domain']:.3f}"
+        )
+    return res

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from _example import DEVICE, scale, start
-from _translation import FIXED_MAPS, both_ways, domains, thicken
+from _translation import FIXED_MAPS, as_map, domains, score_maps, thicken
 from discogan import Discriminator, Generator, train
 
 run = start("discogan")
@@ -59,27 +59,12 @@ abl_nets = nets()
 hist_abl = train(*abl_nets, xa, xb, w_recon=0.0, **hp)
 
 
-def as_map(G):
-    @torch.no_grad()
-    def f(x):
-        G.eval()
-        return torch.cat([G(b.to(DEVICE)).cpu() for b in x.split(500)])
-
-    return f
-
-
 # %%
 # Every map scored by the same judges on the test digits.
 maps = dict(FIXED_MAPS)
-maps["DiscoGAN"] = (as_map(disco_nets[0]), as_map(disco_nets[1]))
-maps["no reconstruction"] = (as_map(abl_nets[0]), as_map(abl_nets[1]))
-res = {k: both_ways(ab, ba, xt, yt, DEVICE) for k, (ab, ba) in maps.items()}
-for k, r in res.items():
-    print(
-        f"{k:17s} success {r['success']:.3f}  A->B content {r['ab']['content']:.3f} "
-        f"domain {r['ab']['domain']:.3f}  B->A content {r['ba']['content']:.3f} "
-        f"domain {r['ba']['domain']:.3f}"
-    )
+maps["DiscoGAN"] = (as_map(disco_nets[0], DEVICE), as_map(disco_nets[1], DEVICE))
+maps["no reconstruction"] = (as_map(abl_nets[0], DEVICE), as_map(abl_nets[1], DEVICE))
+res = score_maps(maps, xt, yt, DEVICE)
 trivial = max(("identity", "inversion"), key=lambda k: res[k]["success"])
 
 # %%
