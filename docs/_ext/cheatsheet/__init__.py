@@ -47,7 +47,7 @@ def setup(app):
         "builder-inited", _builder_inited, priority=100
     )  # before sphinx-gallery (500)
     app.connect("builder-inited", downloads.write_downloads, priority=900)
-    app.connect("env-get-outdated", pages.always_reread)
+    app.connect("env-get-outdated", pages.reread_on_new_records)
     app.connect("source-read", downloads.example_page)
     app.connect("doctree-read", snippets.complete_sections, priority=400)
     app.connect("doctree-read", fast.compact_images, priority=400)

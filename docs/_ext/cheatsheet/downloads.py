@@ -120,12 +120,12 @@ def _top_levels():
     return out
 
 
+@functools.lru_cache(maxsize=1024)
 def _imports_and_packages(source):
     """Top-level names of the modules a source imports, and the package folders it
     asks ``_package_dir`` for."""
-    tree = ast.parse(source)
     names = set()
-    for node in ast.walk(tree):
+    for node in ast.walk(gallery.parse(source)):
         if isinstance(node, ast.Import):
             names |= {a.name.split(".")[0] for a in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
@@ -137,23 +137,27 @@ def _imports_and_packages(source):
             and isinstance(node.args[0], ast.Constant)
         ):
             names.add(node.args[0].value)
-    return names
+    return frozenset(names)
+
+
+@functools.lru_cache(maxsize=1024)
+def _uses_by_module(source):
+    """``{module name: names of it that the source uses}``, from ``module.name`` and
+    ``from module import name``."""
+    used = {}
+    for node in ast.walk(gallery.parse(source)):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            used.setdefault(node.value.id, set()).add(node.attr)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            used.setdefault(node.module, set()).update(a.name for a in node.names)
+    return used
 
 
 def _used_of(module_name, sources):
     """The top-level names of a bundled module that the other sources use."""
     used = set()
     for src in sources:
-        tree = ast.parse(src)
-        for node in ast.walk(tree):
-            if (
-                isinstance(node, ast.Attribute)
-                and isinstance(node.value, ast.Name)
-                and node.value.id == module_name
-            ):
-                used.add(node.attr)
-            elif isinstance(node, ast.ImportFrom) and node.module == module_name:
-                used |= {a.name for a in node.names}
+        used |= _uses_by_module(src).get(module_name, set())
     return used
 
 
@@ -204,7 +208,7 @@ def _literal(text):
 def bundle_py(example, name):
     """The single-file download: the example, its modules bundled at its top."""
     src = Path(example).read_text(encoding="utf-8")
-    tree = ast.parse(src)
+    tree = gallery.parse(src)
     lines = src.splitlines(keepends=True)
     first = tree.body[0]
     has_doc = isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)

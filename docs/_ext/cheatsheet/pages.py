@@ -118,7 +118,13 @@ class FamiliesToctree(TocTree):
             if (gallery.DOCS / "architectures" / f"{f}.rst").exists()
         ]
         self.content = StringList(pages, source="families-toctree")
-        self.env.note_dependency(str(gallery.DOCS / "architectures"))
+        # the pages themselves (Sphinx counts a folder as a missing file and would
+        # read this page again on every build); a page added or removed changes the
+        # records state, which reads it again (reread_on_new_records)
+        for f in _record.FAMILIES:
+            page = gallery.DOCS / "architectures" / f"{f}.rst"
+            if page.exists():
+                self.env.note_dependency(str(page))
         return super().run()
 
 
@@ -142,8 +148,38 @@ class Bibliography(Directive):
         return []
 
 
-def always_reread(app, env, added, changed, removed):
-    """Pages whose content comes from the records are read again on every build."""
+def records_state(app):
+    """A digest of everything the record-fed pages show besides their own source: each
+    (example, seed) record's bytes and whether it is stale, and the phrases of every
+    architecture page (the front page lists them)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    seeds = {0} | {
+        int(d.name[4:])
+        for d in _record.records_dir(0).glob("seed*")
+        if d.is_dir() and d.name[4:].isdigit()
+    }
+    for name in gallery.examples():
+        for seed in sorted(seeds):
+            path = _record.records_dir(seed) / f"{name}.json"
+            h.update(f"{name}/{seed}\0".encode())
+            if path.exists():
+                h.update(path.read_bytes())
+                h.update(gallery.current_hash(app.srcdir, name, seed).encode())
+    for page in sorted((gallery.DOCS / "architectures").glob("*.rst")):
+        h.update(page.name.encode() + page.read_bytes())
+    return h.hexdigest()
+
+
+def reread_on_new_records(app, env, added, changed, removed):
+    """The pages whose content comes from the records are read again when a record,
+    its staleness or an architecture page changed since the last build (a rebuild
+    with nothing changed reads nothing)."""
+    state = records_state(app)
+    if getattr(env, "cheatsheet_records_state", None) == state:
+        return []
+    env.cheatsheet_records_state = state
     return [
         d
         for d in env.found_docs
