@@ -124,8 +124,8 @@ def test_train_learns_where_and_the_ablation_cannot():
     for positional in (True, False):
         torch.manual_seed(0)
         model = ViT(patch=7, d_model=32, n_heads=2, n_layers=2, positional=positional)
-        hist = train(model, x, y, epochs=8, batch_size=32, lr=3e-3, seed=0)
-        assert set(hist) == {"loss"} and len(hist["loss"]) == 8
+        hist = train(model, x, y, epochs=16, batch_size=32, lr=3e-3, seed=0)
+        assert set(hist) == {"loss"} and len(hist["loss"]) == 16
         acc[positional] = (predict(model, x_new) == y_new).float().mean().item()
     assert acc[True] > 0.95
     assert acc[False] < 0.65
