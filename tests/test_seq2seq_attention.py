@@ -1,7 +1,3 @@
-import subprocess
-import sys
-from pathlib import Path
-
 import torch
 import torch.nn.functional as F
 
@@ -15,8 +11,6 @@ from seq2seq_attention import (
     train,
     translate,
 )
-
-CODE = Path(__file__).resolve().parent.parent / "code"
 
 
 def padded_batch(seed=0, n=4, width=9, vocab=12):
@@ -178,14 +172,3 @@ def test_dates_split_by_day_and_baseline_reads_them():
     assert D.decode_iso(D.encode_iso(isos)) == list(isos)
     rule = "day first unless slashes or year first"
     assert D.dateutil_iso(texts, rule) == list(isos)
-
-
-def test_module_runs_alone():
-    out = subprocess.run(
-        [sys.executable, str(CODE / "seq2seq_attention.py")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    ).stdout
-    assert "loss" in out

@@ -1,7 +1,4 @@
 import math
-import subprocess
-import sys
-from pathlib import Path
 
 import torch
 import torch.nn as nn
@@ -15,8 +12,6 @@ from transformer import (
     sample,
     train,
 )
-
-CODE = Path(__file__).resolve().parent.parent / "code"
 
 
 def toy_sequence(n=3000, seed=0):
@@ -120,14 +115,3 @@ def test_train_learns():
     hist = train(model, data, steps=80, batch_size=16, context=16, warmup=10, seed=0)
     assert set(hist) == {"loss"} and len(hist["loss"]) == 80
     assert bits_per_char(model, toy_sequence(seed=1), context=16) < 1.0
-
-
-def test_module_runs_alone():
-    out = subprocess.run(
-        [sys.executable, str(CODE / "transformer.py")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    ).stdout
-    assert "loss" in out
