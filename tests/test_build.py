@@ -186,6 +186,11 @@ def test_rebuilds_follow_dependencies_and_stale_records_say_so(smoke_site):
         "stale: made by older code" in (tree / "_build/html/results.html").read_text()
     )
     assert not ran(noplot)
+    # the downloads follow the code they bundle (made again only when an input changed)
+    for name in expected:
+        family = gallery.examples()[name][0]
+        bundle = tree / "docs/_generated/downloads" / family / f"plot_{name}.py"
+        assert "# an edit" in bundle.read_text(encoding="utf-8"), name
 
     third = build(tree)
     assert third.returncode == 0, third.stdout[-3000:]

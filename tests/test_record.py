@@ -109,3 +109,24 @@ def test_switches_reject_bad_values(monkeypatch):
     assert _record.n_seeds() == 3
     monkeypatch.setenv("CHEATSHEET_RECORDS", "/tmp/r")
     assert str(_record.records_dir(2)) == "/tmp/r/seed2"
+
+
+def test_seeds_with_their_own_targets_are_held_to_them():
+    """A target that each run sets from its own baseline: each seed must meet its own
+    run's target, and the mean the mean of the targets. Fails if seed 0's target judges
+    every seed (BigGAN's seeds 0-2 passed that way, while their mean missed the mean of
+    their own targets)."""
+    from types import SimpleNamespace
+
+    from cheatsheet import results
+
+    def run(value, target):
+        m = Metric("fd", value, target=target, higher_is_better=False, headline=True)
+        return SimpleNamespace(metrics=[m])
+
+    runs = [run(338.6, 603.4), run(1084.8, 534.6), run(321.5, 339.3)]
+    results._join_seeds(runs[0], runs)
+    m = runs[0].metrics[0]
+    assert m.target == pytest.approx((603.4 + 534.6 + 339.3) / 3)
+    assert m.seeds.passed == 2 and _record.verdict(m) == "MISS"
+    assert "mean of the seeds' targets" in results.target_text(m)

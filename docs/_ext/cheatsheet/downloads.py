@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import hashlib
 import importlib.metadata
 import io
 import json
@@ -337,9 +338,27 @@ def write_downloads(app):
         if not nb.exists():
             continue
         d = root / family
-        _write(d / f"plot_{name}.py", bundle_py(path, name))
-        _write(d / f"plot_{name}.ipynb", bundle_ipynb(path, name, family, nb))
-        _write(d / f"plot_{name}.zip", bundle_zip(path, name))
+        outs = [d / f"plot_{name}{ext}" for ext in (".py", ".ipynb", ".zip")]
+        key, stamp = _bundle_key(path, nb), d / f".plot_{name}.key"
+        if all(p.exists() for p in outs) and stamp.exists():
+            if stamp.read_text() == key:
+                continue  # nothing a bundle is made from has changed
+        _write(outs[0], bundle_py(path, name))
+        _write(outs[1], bundle_ipynb(path, name, family, nb))
+        _write(outs[2], bundle_zip(path, name))
+        _write(stamp, key)
+
+
+def _bundle_key(example, nb):
+    """A digest of everything one example's downloads are made from: the example, the
+    modules it bundles, sphinx-gallery's notebook, the pins and conf.py, and the code
+    that writes the bundles."""
+    files = [Path(example), *bundled_modules(example), Path(nb)]
+    files += gallery.build_inputs() + [Path(__file__), Path(snippets.__file__)]
+    h = hashlib.sha256()
+    for p in files:
+        h.update(str(p).encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()
 
 
 def copy_notebooks(app, exception):

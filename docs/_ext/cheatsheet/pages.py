@@ -151,7 +151,7 @@ class Bibliography(Directive):
 def records_state(app):
     """A digest of everything the record-fed pages show besides their own source: each
     (example, seed) record's bytes and whether it is stale, and the phrases of every
-    architecture page (the front page lists them)."""
+    architecture page (the front page lists them), and the extension's own code."""
     import hashlib
 
     h = hashlib.sha256()
@@ -169,6 +169,9 @@ def records_state(app):
                 h.update(gallery.current_hash(app.srcdir, name, seed).encode())
     for page in sorted((gallery.DOCS / "architectures").glob("*.rst")):
         h.update(page.name.encode() + page.read_bytes())
+    # and the code that turns records into text (Sphinx does not track an extension)
+    for src in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(src.name.encode() + src.read_bytes())
     return h.hexdigest()
 
 

@@ -11,6 +11,7 @@ matches the code, and joined with their other seeds' records into per-metric spr
 import functools
 import hashlib
 import json
+import statistics
 from pathlib import Path
 
 from docutils.parsers.rst import Directive, directives
@@ -95,6 +96,16 @@ def _join_seeds(rec, fresh):
         values = [x.value for x in same]
         if len(values) > 1:
             m.seeds = _record.summarise(values, m.target, m.higher_is_better)
+            targets = [x.target for x in same]
+            if m.target is not None and None not in targets and len(set(targets)) > 1:
+                # a target that each run sets from its own baseline: each seed is held
+                # to its run's target, the mean to the mean of the targets
+                m.target = statistics.fmean(targets)
+                m.target_over_seeds = True
+                m.seeds.passed = sum(
+                    _record.meets(v, t, m.higher_is_better)
+                    for v, t in zip(values, targets)
+                )
         for key in ("baseline", "ablation"):
             other = [getattr(x, key) for x in same if getattr(x, key) is not None]
             if len(other) > 1:
@@ -125,7 +136,10 @@ def fmt(value, spec):
 def target_text(m):
     if m.target is None:
         return "–"
-    return ("≥ " if m.higher_is_better else "≤ ") + fmt(m.target, m.fmt)
+    text = ("≥ " if m.higher_is_better else "≤ ") + fmt(m.target, m.fmt)
+    if getattr(m, "target_over_seeds", False):
+        text += " (mean of the seeds' targets)"
+    return text
 
 
 def verdict_text(m):

@@ -109,6 +109,8 @@ def _thumb(app, family, name, out):
         return None
     dst = out / "_cheatsheet" / f"{name}.png"
     dst.parent.mkdir(parents=True, exist_ok=True)
+    if dst.exists() and dst.stat().st_mtime_ns >= src.stat().st_mtime_ns:
+        return f"_cheatsheet/{name}.png"  # made from this figure by an earlier build
     with Image.open(src) as im:
         im = im.convert("RGB")
         im.thumbnail((480, 480))
