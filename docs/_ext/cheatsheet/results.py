@@ -24,6 +24,11 @@ from .pages import gen_dir, parse_rst
 
 STALE = "stale: made by older code"
 HEADLINE_MARK = "★"
+SEEDS_TARGET_MARK = "†"
+SEEDS_TARGET_NOTE = (
+    f"{SEEDS_TARGET_MARK} the mean of the seeds' targets: each run sets its target "
+    "from its own baseline, and each seed is held to its own run's."
+)
 RATIO_CAP = 2.0  # the targets plot draws bars beyond twice the target to the edge
 LABEL_CHARS = 48  # longest label in the results plots
 
@@ -137,9 +142,11 @@ def target_text(m):
     if m.target is None:
         return "–"
     text = ("≥ " if m.higher_is_better else "≤ ") + fmt(m.target, m.fmt)
-    if getattr(m, "target_over_seeds", False):
-        text += " (mean of the seeds' targets)"
-    return text
+    return text + (f" {SEEDS_TARGET_MARK}" if over_seeds(m) else "")
+
+
+def over_seeds(m):
+    return getattr(m, "target_over_seeds", False)
 
 
 def verdict_text(m):
@@ -289,6 +296,8 @@ class Results(Directive):
                 f"Seeds {', '.join(map(str, e.stale_seeds))}: {STALE} (not counted)."
             )
         notes.append(f"{HEADLINE_MARK} the headline metric.")
+        if any(over_seeds(m) for m in rec.metrics):
+            notes.append(SEEDS_TARGET_NOTE)
         if len(e.seeds) > 1:
             notes.append("Baselines and ablations: mean ± sd over the seeds.")
         if rec.smoke:
@@ -334,6 +343,13 @@ class ResultsTable(Directive):
             if rows
             else ".. note::\n\n   No example has run yet."
         )
+        if any(
+            over_seeds(m)
+            for e in entries.values()
+            if e.record
+            for m in e.record.metrics
+        ):
+            text += "\n\n.. rst-class:: results-caption\n\n   " + SEEDS_TARGET_NOTE
         text = smoke_banner(entries.values()) + stale_note(entries.values()) + text
         if missing:
             text += (
