@@ -1,6 +1,7 @@
 """Page furniture: the module download line, an example's figure, the family toctree,
 the bibliography, and the offline MathJax copied into the output."""
 
+import hashlib
 import importlib.util
 import os
 import shutil
@@ -152,16 +153,11 @@ def records_state(app):
     """A digest of everything the record-fed pages show besides their own source: each
     (example, seed) record's bytes and whether it is stale, and the phrases of every
     architecture page (the front page lists them), and the extension's own code."""
-    import hashlib
+    from .results import _seed_numbers  # results imports this module
 
     h = hashlib.sha256()
-    seeds = {0} | {
-        int(d.name[4:])
-        for d in _record.records_dir(0).glob("seed*")
-        if d.is_dir() and d.name[4:].isdigit()
-    }
     for name in gallery.examples():
-        for seed in sorted(seeds):
+        for seed in _seed_numbers():
             path = _record.records_dir(seed) / f"{name}.json"
             h.update(f"{name}/{seed}\0".encode())
             if path.exists():
