@@ -14,7 +14,19 @@ for d in ("docs/_ext", "gallery/_lib", "code"):
     sys.path.insert(0, str(ROOT / d))
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-SPHINX = [sys.executable, "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-c", "."]
+# --no-color: CI=true makes Sphinx colour its log, and the tests read the log
+SPHINX = [
+    sys.executable,
+    "-m",
+    "sphinx",
+    "-b",
+    "html",
+    "-W",
+    "--keep-going",
+    "--no-color",
+    "-c",
+    ".",
+]
 
 
 def copy_tree(dst):
