@@ -13,9 +13,8 @@ DCGAN, cGAN, WGAN, InfoGAN, BigGAN); no other example imports this file.
   with ``_measure``'s classifier and distance;
 - ``cluster_accuracy`` and ``kmeans_labels``: unsupervised clustering scored by the best
   one-to-one match of clusters to classes (InfoGAN's measure and its k-means baseline);
-- ``spearman``, ``partial_spearman`` and ``spearman_critical``: rank correlation over
-  checkpoints, the same with the trend over training taken out, and the value that a
-  one-sided test needs (WGAN).
+- ``spearman`` and ``spearman_critical``: rank correlation, and the value that a
+  one-sided test needs to call one above zero or above another (WGAN).
 """
 
 import math
@@ -204,15 +203,5 @@ def spearman_critical(n, alpha=0.05, above=0.0, n_above=None):
     the standard error 1.06 / sqrt(n - 3) of Spearman's coefficient (Fieller, Hartley
     and Pearson 1957)."""
     var = 1 / (n - 3) + (1 / (n_above - 3) if n_above else 0.0)
+    above = min(max(above, -1 + 1e-9), 1 - 1e-9)  # a perfect one: no value exceeds it
     return math.tanh(math.atanh(above) + norm.ppf(1 - alpha) * 1.06 * math.sqrt(var))
-
-
-def partial_spearman(a, b, t):
-    """Rank correlation of ``a`` and ``b`` with the trend in ``t`` taken out: the
-    correlation of the residuals of their ranks after a linear fit on ``t``'s ranks."""
-    ra, rb, rt = (np.argsort(np.argsort(v)).astype(float) for v in (a, b, t))
-    X = np.stack([np.ones_like(rt), rt], 1)
-    res = [r - X @ np.linalg.lstsq(X, r, rcond=None)[0] for r in (ra, rb)]
-    if min(r.std() for r in res) < 1e-9:  # a series that is all trend
-        return 0.0
-    return float(np.corrcoef(*res)[0, 1])
