@@ -95,11 +95,14 @@ def train_density(flow, energy, *, steps=2000, lr=1e-2, device="cpu", seed=None)
 class VAENF(nn.Module):
     """The VAE's convolutional encoder and decoder, with K planar flows on the posterior
     sample; the encoder also outputs each flow's (u, w, b), so the flows adapt to every
-    x."""
+    x. ``full_cov``: the Gaussian q0 gets a full covariance (the encoder also outputs
+    the strictly lower triangle of its Cholesky factor), the simplest richer posterior
+    without flows."""
 
-    def __init__(self, z_dim=16, K=8, width=16, hidden=256):
+    def __init__(self, z_dim=16, K=8, width=16, hidden=256, full_cov=False):
         super().__init__()
         self.z_dim, self.K, w = z_dim, K, width
+        self.n_tril = z_dim * (z_dim - 1) // 2 if full_cov else 0
         self.enc = nn.Sequential(
             nn.Unflatten(1, (1, 28, 28)),
             nn.Conv2d(1, w, 4, 2, 1),
@@ -109,7 +112,7 @@ class VAENF(nn.Module):
             nn.Flatten(),
             nn.Linear(2 * w * 49, hidden),
             nn.ReLU(),
-            nn.Linear(hidden, 2 * z_dim + K * (2 * z_dim + 1)),
+            nn.Linear(hidden, 2 * z_dim + self.n_tril + K * (2 * z_dim + 1)),
         )
         self.dec = nn.Sequential(
             nn.Linear(z_dim, hidden),
@@ -122,6 +125,10 @@ class VAENF(nn.Module):
             nn.ConvTranspose2d(w, 1, 4, 2, 1),
             nn.Flatten(),
         )
+        if self.n_tril:  # start as the diagonal posterior: L's off-diagonal part at 0
+            with torch.no_grad():
+                self.enc[-1].weight[2 * z_dim : 2 * z_dim + self.n_tril] = 0
+                self.enc[-1].bias[2 * z_dim : 2 * z_dim + self.n_tril] = 0
 
     def forward(self, x, samples=None):
         """Logits of p(x|z_K), log q_K(z_K|x) and z_K for one posterior sample per
@@ -129,10 +136,17 @@ class VAENF(nn.Module):
         D, K = self.z_dim, self.K
         h = self.enc(x.flatten(1))
         mu, logvar = h[:, :D], h[:, D : 2 * D]
-        fp = h[:, 2 * D :].view(len(h), K, 2 * D + 1)  # each flow's (u, w, b)
+        T = 2 * D + self.n_tril
+        fp = h[:, T:].view(len(h), K, 2 * D + 1)  # each flow's (u, w, b)
         shape = mu.shape if samples is None else (samples, *mu.shape)
         eps = torch.randn(shape, device=mu.device)
         z = mu + torch.exp(0.5 * logvar) * eps
+        if self.n_tril:  # z0 = mu + L eps, L lower triangular with diagonal sigma
+            L = h.new_zeros(len(h), D, D)
+            i, j = torch.tril_indices(D, D, -1)
+            L[:, i, j] = h[:, 2 * D : T]
+            z = z + torch.einsum("nij,...nj->...ni", L, eps)
+        # log det L = sum log sigma either way: the off-diagonal part does not change it
         log_q = (-0.5 * (eps**2 + logvar + math.log(2 * math.pi))).sum(-1)
         for k in range(K):
             z, logdet = planar_flow(

@@ -1,5 +1,6 @@
 """VAE with planar flows: shapes, the planar flow's log-determinant against autograd's
-Jacobian, the 2-D flow's density through its base and flows, the epsilon in the
+Jacobian, the full-covariance posterior against torch.distributions, the 2-D
+flow's density through its base and flows, the epsilon in the
 invertibility correction, the importance-weighted -log p(x) against numerical
 integration, and that training learns."""
 
@@ -35,6 +36,32 @@ def test_logdet_matches_autograd_jacobian():
         _, logdet = planar_flow(z, u, w, b)
         assert torch.allclose(logdet, torch.linalg.slogdet(jac)[1], atol=1e-5)
         assert torch.linalg.det(jac) > 0  # the constraint on u keeps it invertible
+
+
+def test_full_covariance_posterior_is_the_gaussian_it_samples():
+    """With ``full_cov`` and no flows, log q0 is MultivariateNormal(mu, L L^T) at the
+    sample, and the samples' covariance is L L^T. Fails if L is left out of the sample
+    (z = mu + sigma eps, a diagonal posterior under another name) or if the log-density
+    gets a wrong determinant (for example one that counts the off-diagonal entries)."""
+    torch.manual_seed(0)
+    D = 3
+    model = VAENF(z_dim=D, K=0, width=4, hidden=32, full_cov=True)
+    with torch.no_grad():  # make the off-diagonal part large enough to matter
+        model.enc[-1].bias[2 * D :] += 1.5
+    x = torch.rand(2, 1, 28, 28).round()
+    with torch.no_grad():
+        h = model.enc(x.flatten(1))
+        _, log_q, z = model(x, samples=20000)
+    mu, sigma = h[:, :D], torch.exp(0.5 * h[:, D : 2 * D])
+    L = torch.diag_embed(sigma)
+    i, j = torch.tril_indices(D, D, -1)
+    L[:, i, j] = h[:, 2 * D :]
+    q = torch.distributions.MultivariateNormal(mu, scale_tril=L)
+    assert torch.allclose(log_q, q.log_prob(z), atol=1e-4)
+    for n in range(2):
+        cov = torch.cov(z[:, n].T)
+        assert torch.allclose(cov, L[n] @ L[n].T, atol=0.1, rtol=0.05), (cov, L[n])
+        assert (L[n] @ L[n].T - torch.diag(sigma[n] ** 2)).abs().max() > 0.5
 
 
 def test_flow2d_density_is_change_of_variables():
