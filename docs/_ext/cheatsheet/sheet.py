@@ -71,7 +71,12 @@ def collect_losses(app, doctree):
     if store is None:
         store = app.env.cheatsheet_losses = {}
     for section in doctree.findall(nodes.section):
-        name = next((i[5:] for i in section["ids"] if i.startswith("arch-")), None)
+        # docutils turns the label arch-vae_nf into the id arch-vae-nf; the store is
+        # keyed by the example's name, vae_nf (no module name has a hyphen)
+        name = next(
+            (i[5:].replace("-", "_") for i in section["ids"] if i.startswith("arch-")),
+            None,
+        )
         if not name:
             continue
         seen_rubric = False
