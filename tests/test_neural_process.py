@@ -1,5 +1,6 @@
 """Neural Process: shapes (with and without the latent path), invariance to the order
-of the context set, the KL term against torch.distributions where context and targets
+of the context set, the decoder's split first layer against the plain one, the KL
+term against torch.distributions where context and targets
 differ, that only unseen pixels are scored, and that training learns to use the
 context."""
 
@@ -27,10 +28,26 @@ def test_shapes():
         mean, std = model(xc, yc, xt)
         assert mean.shape == std.shape == (3, 7, 1) and (std >= 0.05).all()
         assert (
-            np_loss(model, xc, yc, torch.cat([xc, xt], 1), torch.rand(3, 17, 1)).dim()
-            == 0
+            np_loss(model, torch.cat([xc, xt], 1), torch.rand(3, 17, 1), 10).dim() == 0
         )
     assert pixel_grid().shape == (784, 2)
+
+
+def test_decoder_reads_targets_and_code_as_one_input():
+    """The split first layer gives what the decoder gives on the concatenation
+    [x_t, r, z] repeated at every target. Fails if the weight's columns are split in
+    the wrong place or order (the code's columns taken first), or if the bias is
+    added twice."""
+    for model in (small(), small(z_dim=0)):
+        xc, yc, xt = torch.randn(3, 10, 2), torch.rand(3, 10, 1), torch.randn(3, 7, 2)
+        z = torch.randn(3, model.z_dim) if model.z_dim else None
+        mean, std = model(xc, yc, xt, z=z)
+        r = model.det(torch.cat([xc, yc], -1)).mean(1)
+        code = r if z is None else torch.cat([r, z], -1)
+        h = torch.cat([xt, code[:, None].expand(-1, 7, -1)], -1)
+        m, s = model.dec(h).chunk(2, -1)
+        assert torch.allclose(mean, m, atol=1e-5)
+        assert torch.allclose(std, 0.05 + 0.95 * torch.nn.functional.softplus(s))
 
 
 def test_permutation_invariance_of_context():
@@ -58,7 +75,7 @@ def test_kl_matches_torch_distributions_when_context_and_targets_differ():
     yt = torch.cat([torch.zeros(3, 5, 1), 3 + torch.rand(3, 35, 1)], 1)
     xc, yc = xt[:, :5], yt[:, :5]
     torch.manual_seed(1)
-    loss = np_loss(model, xc, yc, xt, yt)
+    loss = np_loss(model, xt, yt, 5)
     torch.manual_seed(1)
     mu_t, sig_t = model.latent(xt, yt)
     mu_c, sig_c = model.latent(xc, yc)
