@@ -140,13 +140,13 @@ for v in runs:
 # The headline therefore holds training time fixed. From each trained generator come
 # 16 generators of different quality: its weights perturbed by Gaussian noise (4
 # levels, in units of each weight tensor's own spread) crossed with 4 scales of the
-# latent noise (below 1 the samples lose variety, above 1 they leave the data). Each
-# method's critic (or discriminator) is refitted to each of them for the same number of
-# steps, from where training left it, on training digits, and its estimate is then
-# taken on the held-out digits against fresh samples. The statistic is the rank
-# correlation over the 16 between that estimate and the Fréchet distance. Neither knob
-# alone orders the 16 (the trivial maps, computed below), so a high correlation needs
-# an estimate that measures the samples.
+# latent noise (which one is best is not known in advance: a generator trained this
+# briefly can be better above 1). Each method's critic (or discriminator) is refitted to
+# each of them for the same number of steps, from where training left it, on training
+# digits, and its estimate is then taken on the held-out digits against fresh samples.
+# The statistic is the rank correlation over the 16 between that estimate and the
+# Fréchet distance. Each knob alone is scored too (the trivial maps): where one orders
+# the 16 about as well as an estimate does, the ladder was nearly one-dimensional.
 SIGMAS, TAUS, REFIT = (0.0, 0.25, 0.5, 1.0), (0.4, 0.7, 1.0, 1.6), scale(60, 4)
 if SMOKE:  # a 2 x 2 ladder is enough to exercise the code
     SIGMAS, TAUS = SIGMAS[::3], TAUS[::3]
